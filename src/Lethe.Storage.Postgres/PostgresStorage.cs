@@ -1,0 +1,25 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Lethe.Storage.Postgres;
+
+/// PostgreSQL (Npgsql), for production and for several nodes.
+public static class PostgresStorage
+{
+    public static DbContextOptionsBuilder UseLethePostgres(this DbContextOptionsBuilder builder, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.UseNpgsql(connectionString, o => o.MigrationsAssembly(typeof(PostgresStorage).Assembly.GetName().Name));
+    }
+}
+
+/// Lets `dotnet ef migrations add` build the model for this provider; no server is contacted.
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<LetheDb>
+{
+    public LetheDb CreateDbContext(string[] args)
+        {
+        var options = new DbContextOptionsBuilder<LetheDb>();
+        options.UseLethePostgres("Host=localhost;Database=lethe_design");
+        return new(options.Options);
+    }
+}

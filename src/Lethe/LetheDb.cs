@@ -1,0 +1,94 @@
+using Lethe.Identity;
+using Lethe.Jobs;
+using Lethe.Resources;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Lethe;
+
+/// The one database of a Lethe deployment. Provider-agnostic: Lethe.Storage.Sqlite and
+/// Lethe.Storage.Postgres wire the provider and carry the migrations.
+public sealed class LetheDb(DbContextOptions<LetheDb> options)
+    : IdentityUserContext<LetheUser, Guid, LetheUserClaim, LetheUserLogin, LetheUserToken>(options)
+{
+    public const string SqliteProvider = "Microsoft.EntityFrameworkCore.Sqlite";
+
+    public DbSet<Subscription> Subscriptions => Set<Subscription>();
+    public DbSet<ResourceGroup> ResourceGroups => Set<ResourceGroup>();
+    public DbSet<RoleAssignment> RoleAssignments => Set<RoleAssignment>();
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<DeploymentSecret> DeploymentSecrets => Set<DeploymentSecret>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(configurationBuilder);
+        // SQLite has no date-time type: stored as text, DateTimeOffset cannot be compared or ordered in SQL.
+        // Lethe stores UTC only, so the binary form (ticks with a zero offset) orders correctly.
+        if (Database.ProviderName == SqliteProvider)
+        {
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+            configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        }
+        configurationBuilder.Properties<Enum>().HaveConversion<string>().HaveMaxLength(32);
+    }
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        base.OnModelCreating(builder);
+
+        builder.Entity<LetheUser>(u =>
+        {
+            u.Property(x => x.DisplayName).HasMaxLength(256);
+        });
+
+        builder.Entity<Subscription>(s =>
+        {
+            s.HasKey(x => x.Id);
+            s.Property(x => x.DisplayName).HasMaxLength(128);
+            s.Ignore(x => x.ResourceId);
+        });
+
+        builder.Entity<ResourceGroup>(g =>
+        {
+            g.HasKey(x => new { x.SubscriptionId, x.NameKey });
+            g.Property(x => x.Name).HasMaxLength(ResourceId.MaxNameLength);
+            g.Property(x => x.NameKey).HasMaxLength(ResourceId.MaxNameLength);
+            g.Property(x => x.Location).HasMaxLength(64);
+            g.HasOne<Subscription>().WithMany().HasForeignKey(x => x.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
+            g.Ignore(x => x.ResourceId);
+        });
+
+        builder.Entity<RoleAssignment>(a =>
+        {
+            a.HasKey(x => x.Id);
+            a.Property(x => x.Scope).HasMaxLength(2048);
+            a.Property(x => x.ScopeKey).HasMaxLength(2048);
+            a.Property(x => x.ResourceGroupKey).HasMaxLength(ResourceId.MaxNameLength);
+            // Access checks seek (principal, scope); a principal holds a role once per scope.
+            a.HasIndex(x => new { x.PrincipalId, x.ScopeKey, x.Role }).IsUnique();
+            // Listing who has access at a scope, and deleting a scope's assignments with it.
+            a.HasIndex(x => x.ScopeKey);
+            a.HasIndex(x => new { x.SubscriptionId, x.ResourceGroupKey });
+        });
+
+        builder.Entity<Job>(j =>
+        {
+            j.HasKey(x => x.Id);
+            j.Property(x => x.Kind).HasMaxLength(128);
+            j.Property(x => x.LeaseOwner).HasMaxLength(128);
+            j.Property(x => x.ResourceId).HasMaxLength(2048);
+            j.Property(x => x.Error).HasMaxLength(4000);
+            // Claims look for due pending work and expired leases.
+            j.HasIndex(x => new { x.State, x.RunAfter });
+            j.HasIndex(x => x.RequestedBy);
+        });
+
+        builder.Entity<DeploymentSecret>(s =>
+        {
+            s.HasKey(x => x.Name);
+            s.Property(x => x.Name).HasMaxLength(64);
+        });
+    }
+}
