@@ -1,11 +1,19 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lethe.Storage.Postgres;
 
 /// PostgreSQL (Npgsql), for production and for several nodes.
 public static class PostgresStorage
 {
+    /// Registers the database for this provider (and, with it, what is provider-specific in Lethe).
+    public static IServiceCollection AddLethePostgres(this IServiceCollection services, string connectionString)
+    {
+        services.AddDbContext<LetheDb>(options => options.UseLethePostgres(connectionString));
+        return services;
+    }
+
     public static DbContextOptionsBuilder UseLethePostgres(this DbContextOptionsBuilder builder, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -1,11 +1,19 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lethe.Storage.Sqlite;
 
 /// SQLite, the embedded default: one file in the data folder.
 public static class SqliteStorage
 {
+    /// Registers the database for this provider (and, with it, what is provider-specific in Lethe).
+    public static IServiceCollection AddLetheSqlite(this IServiceCollection services, string connectionString)
+    {
+        services.AddDbContext<LetheDb>(options => options.UseLetheSqlite(connectionString));
+        return services;
+    }
+
     public static DbContextOptionsBuilder UseLetheSqlite(this DbContextOptionsBuilder builder, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(builder);
