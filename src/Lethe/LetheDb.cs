@@ -20,6 +20,19 @@ public sealed class LetheDb(DbContextOptions<LetheDb> options)
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<DeploymentSecret> DeploymentSecrets => Set<DeploymentSecret>();
 
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        // Accounts made by Identity's own endpoints (/identity/register) get their creation time here.
+        foreach (var entry in ChangeTracker.Entries<LetheUser>())
+        {
+            if (entry.State == EntityState.Added && entry.Entity.CreatedAt == default)
+            {
+                entry.Entity.CreatedAt = DateTimeOffset.UtcNow;
+            }
+        }
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);

@@ -13,7 +13,7 @@ public sealed class LetheUser : IdentityUser<Guid>
     public override Guid Id { get => base.Id; set => base.Id = value; }
 
     [PersonalData(PersonalDataCategory.Identifier, SubjectKind.ObjectId)]
-    public required string DisplayName { get; set; }
+    public string DisplayName { get; set; } = "";
 
     [PersonalData(PersonalDataCategory.Contact, SubjectKind.ObjectId)]
     public override string? UserName { get => base.UserName; set => base.UserName = value; }

@@ -37,9 +37,9 @@ public sealed class RoleAssignment
 
     public DateTimeOffset CreatedAt { get; init; }
 
-    public static RoleAssignment Create(ResourceId scope, Guid principalId, Role role, DateTimeOffset now) => new()
+    public static RoleAssignment Create(ResourceId scope, Guid principalId, Role role, DateTimeOffset now, Guid? id = null) => new()
     {
-        Id = Guid.NewGuid(),
+        Id = id ?? Guid.NewGuid(),
         Scope = scope.Value,
         ScopeKey = scope.Key,
         SubscriptionId = scope.SubscriptionId,

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Lethe.Resources;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Lethe.Server.Api;
+
+internal static class ApiHosting
+{
+    public static void AddLetheApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+            ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        // Bad request bodies and parameters become exceptions that the handler turns into problem
+        // details with what was wrong, in every environment (by default Production hides the reason).
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddOpenApi();
+        services.AddPersonalDataMap();
+        services.AddHealthChecks()
+            .AddDbContextCheck<LetheDb>("database", tags: ["ready"]);
+    }
+
+    public static void UseLetheApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+    }
+}
+
+/// Turns the exceptions that mean "bad input" into 400 problem details with the reason, and every
+/// other exception into a 500 with no detail: never a stack trace.
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> log) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = exception switch
+        {
+            BadHttpRequestException bad when bad.InnerException is JsonException json
+                => (bad.StatusCode, "The request body is not valid JSON.", JsonProblem(json)),
+            BadHttpRequestException bad => (bad.StatusCode, "The request is malformed.", bad.Message),
+            ResourceIdFormatException bad => (StatusCodes.Status400BadRequest, "The resource ID is malformed.", bad.Message),
+            OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "The client closed the request.", null),
+            _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred.", "The error was logged with the trace ID."),
+        };
+        if (status >= 500)
+        {
+            LogUnhandled(log, exception.GetType().Name, httpContext.TraceIdentifier, exception);
+        }
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+            Exception = null,
+        });
+    }
+
+    // System.Text.Json's message names the path and position, never the value.
+    private static string JsonProblem(JsonException json) => json.Path is null ? json.Message : $"{json.Message}";
+
+    [LoggerMessage(LogLevel.Error, "Unhandled {ExceptionType} in request {TraceId}")]
+    private static partial void LogUnhandled(ILogger log, string exceptionType, string traceId, Exception exception);
+}

@@ -1,0 +1,73 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Lethe.Client;
+using Lethe.Jobs;
+using Lethe.Resources;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lethe.Server.Api;
+
+/// The status of long work: what a 202's Azure-AsyncOperation header points at.
+public static class OperationEndpoints
+{
+    public const string Path = "/operations";
+
+    public static void MapOperationEndpoints(this WebApplication app)
+    {
+        var group = app.MapGroup(Path).RequireAuthorization().WithTags("Operations");
+        group.MapGet("/{operationId}", GetAsync).WithName("GetOperation");
+    }
+
+    /// Who asked for the work sees it, and so does whoever may read the resource it acts on.
+    public static async Task<Results<Ok<OperationStatus>, ProblemHttpResult, ValidationProblem>> GetAsync(
+        string operationId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+    {
+        if (!Guid.TryParseExact(operationId, "D", out var id))
+        {
+            return Problems.Invalid("operationId", "An operation ID is a GUID.");
+        }
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct);
+        if (job is null)
+        {
+            return Problems.NotFound("The operation");
+        }
+        var me = principal.ObjectId();
+        if (job.RequestedBy != me)
+        {
+            var visible = job.ResourceId is not null && ResourceId.TryParse(job.ResourceId, out var target, out _)
+                && await db.CheckAsync(me, target, Right.Read, ct) == AccessDecision.Allowed;
+            if (!visible)
+            {
+                return Problems.NotFound("The operation");
+            }
+        }
+        return TypedResults.Ok(ToStatus(job));
+    }
+
+    public static OperationStatus ToStatus(Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var status = job.State switch
+        {
+            JobState.Succeeded => OperationStates.Succeeded,
+            JobState.Failed => OperationStates.Failed,
+            JobState.Cancelled => OperationStates.Canceled,
+            _ => OperationStates.InProgress,
+        };
+        var error = job.State == JobState.Failed ? new OperationError("OperationFailed", job.Error ?? "The operation failed.") : null;
+        JsonElement? result = job.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(job.Result);
+        return new OperationStatus($"{Path}/{job.Id}", job.Id.ToString(), status, job.Progress, job.StartedAt, job.CompletedAt, error, result);
+    }
+
+    /// The 202 answer to a request that started long work, as Azure Resource Manager gives it.
+    public static AcceptedAtRoute<OperationStatus> Accepted(HttpContext context, Job job)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(job);
+        var url = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{Path}/{job.Id}";
+        context.Response.Headers["Azure-AsyncOperation"] = url;
+        context.Response.Headers.RetryAfter = "1";
+        return TypedResults.AcceptedAtRoute(ToStatus(job), "GetOperation", new { operationId = job.Id.ToString() });
+    }
+}

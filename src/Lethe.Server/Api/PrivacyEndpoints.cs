@@ -1,0 +1,32 @@
+using Lethe.Client;
+using Lethe.Privacy;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+
+namespace Lethe.Server.Api;
+
+public static class PrivacyEndpoints
+{
+    public static void MapPrivacyEndpoints(this WebApplication app)
+    {
+        var privacy = app.MapGroup("/privacy").RequireAuthorization().WithTags("Privacy");
+        privacy.MapGet("/map", GetMap).WithName("GetPersonalDataMap");
+    }
+
+    /// Every declared location of personal data: tables from the EF model, blob prefixes from the modules.
+    public static Ok<PersonalDataMapResponse> GetMap(PersonalDataMap map)
+        => TypedResults.Ok(new PersonalDataMapResponse(map.Locations.Select(l => new PersonalDataLocationResponse(
+            l.Module, l.Kind, l.Name, l.Strategy.ToString(), l.RetentionDays, l.RetentionSetting, l.Reason,
+            l.Fields.Select(f => new PersonalFieldResponse(f.Name, f.Category.ToString(), f.Subject.ToString(), f.IsSubjectKey)).ToList())).ToList()));
+
+    /// The map is built once from the design-time model (the runtime model drops CLR metadata it does not need).
+    public static IServiceCollection AddPersonalDataMap(this IServiceCollection services)
+        => services.AddSingleton(sp =>
+        {
+            using var scope = sp.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
+            var model = db.GetService<IDesignTimeModel>().Model;
+            return PersonalDataMap.Build(model, sp.GetServices<PersonalBlobLocation>());
+        });
+}

@@ -1,0 +1,32 @@
+using Lethe.Server.Api;
+using Lethe.Server.Hosting;
+using Scalar.AspNetCore;
+
+namespace Lethe.Server;
+
+/// Builds the Lethe server: the same composition for Program (and WebApplicationFactory) and `lethe serve`.
+public static class LetheServer
+{
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        builder.AddLetheStorage();
+        builder.AddLetheIdentity();
+        builder.AddLetheApi();
+
+        var app = builder.Build();
+        app.UseLetheApi();
+        app.MapOpenApi();
+        app.MapScalarApiReference("/reference", o => o.WithTitle("Lethe API"));
+        app.MapLetheHealth();
+        app.MapLetheIdentity();
+        app.MapResourceEndpoints();
+        app.MapAccessEndpoints();
+        app.MapOperationEndpoints();
+        app.MapPrivacyEndpoints();
+
+        await app.Services.InitializeLetheAsync(ct);
+        return app;
+    }
+}
