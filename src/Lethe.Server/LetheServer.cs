@@ -1,5 +1,6 @@
 using Lethe.Server.Api;
 using Lethe.Server.Hosting;
+using Lethe.Server.Portal;
 using Scalar.AspNetCore;
 
 namespace Lethe.Server;
@@ -13,7 +14,9 @@ public static class LetheServer
         configure?.Invoke(builder);
         builder.AddLetheStorage();
         builder.AddLetheIdentity();
+        builder.AddLetheWork();
         builder.AddLetheApi();
+        builder.AddLethePortal();
 
         var app = builder.Build();
         app.UseLetheApi();
@@ -25,6 +28,7 @@ public static class LetheServer
         app.MapAccessEndpoints();
         app.MapOperationEndpoints();
         app.MapPrivacyEndpoints();
+        app.MapLethePortal();
 
         await app.Services.InitializeLetheAsync(ct);
         return app;

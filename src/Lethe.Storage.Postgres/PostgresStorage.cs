@@ -11,6 +11,7 @@ public static class PostgresStorage
     public static IServiceCollection AddLethePostgres(this IServiceCollection services, string connectionString)
     {
         services.AddDbContext<LetheDb>(options => options.UseLethePostgres(connectionString));
+        services.AddSingleton<Lethe.Jobs.IJobClaimer, PostgresJobClaim>();
         return services;
     }
 

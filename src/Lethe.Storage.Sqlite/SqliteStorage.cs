@@ -11,6 +11,7 @@ public static class SqliteStorage
     public static IServiceCollection AddLetheSqlite(this IServiceCollection services, string connectionString)
     {
         services.AddDbContext<LetheDb>(options => options.UseLetheSqlite(connectionString));
+        services.AddSingleton<Lethe.Jobs.IJobClaimer, SqliteJobClaim>();
         return services;
     }
 

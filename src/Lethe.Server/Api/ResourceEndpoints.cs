@@ -21,6 +21,7 @@ public static class ResourceEndpoints
         subscriptions.MapGet("/{subscriptionId}/resourceGroups", ListResourceGroupsAsync).WithName("ListResourceGroups");
         subscriptions.MapPut("/{subscriptionId}/resourceGroups/{resourceGroupName}", PutResourceGroupAsync).WithName("CreateOrUpdateResourceGroup");
         subscriptions.MapGet("/{subscriptionId}/resourceGroups/{resourceGroupName}", GetResourceGroupAsync).WithName("GetResourceGroup");
+        subscriptions.MapDelete("/{subscriptionId}/resourceGroups/{resourceGroupName}", DeleteResourceGroupAsync).WithName("DeleteResourceGroup");
     }
 
     public static async Task<Results<Ok<ArmList<SubscriptionResource>>, ValidationProblem>> ListSubscriptionsAsync(
@@ -142,6 +143,28 @@ public static class ResourceEndpoints
         db.ResourceGroups.Add(group);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created(group.ResourceId.Value, ToResource(group));
+    }
+
+    /// Deletes the group and everything in it, as a durable job: 202 with the operation's status URL.
+    public static async Task<Results<AcceptedAtRoute<OperationStatus>, ProblemHttpResult, ValidationProblem>> DeleteResourceGroupAsync(
+        string subscriptionId, string resourceGroupName, ClaimsPrincipal principal, LetheDb db, TimeProvider clock, HttpContext context, CancellationToken ct)
+    {
+        if (!TryParseGroup(subscriptionId, resourceGroupName, out var id, out var invalid))
+        {
+            return invalid;
+        }
+        var me = principal.ObjectId();
+        var decision = await db.CheckAsync(me, id, Right.Delete, ct);
+        if (decision != AccessDecision.Allowed)
+        {
+            return Problems.Denied(decision, "The resource group", Right.Delete);
+        }
+        if (await db.ResourceGroups.FindGroupAsync(id, ct) is null)
+        {
+            return Problems.NotFound("The resource group");
+        }
+        var job = await DeleteResourceGroup.EnqueueAsync(db, id, me, clock, ct);
+        return OperationEndpoints.Accepted(context, job);
     }
 
     public static Task<ResourceGroup?> FindGroupAsync(this IQueryable<ResourceGroup> groups, ResourceId id, CancellationToken ct, bool tracking = false)

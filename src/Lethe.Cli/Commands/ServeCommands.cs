@@ -1,0 +1,109 @@
+using System.CommandLine;
+using Lethe.Demo;
+using Lethe.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Hosting;
+
+namespace Lethe.Cli.Commands;
+
+/// `lethe serve`: the server in this process, on the embedded defaults (SQLite and the file system
+/// under ./.data, loopback on port 5080) unless told otherwise.
+internal static class ServeCommands
+{
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    public static Command Create(Terminal terminal)
+    {
+        var options = new CommonOptions();
+        var database = new DatabaseOptionSet();
+        var urls = new Option<string?>("--urls") { Description = $"Where to listen, ';'-separated [default: $ASPNETCORE_URLS, else {DefaultUrls}]", HelpName = "URLS" };
+        var demo = new Option<bool>("--demo") { Description = "Create the demo accounts and data set in an empty database (README: Demo accounts)" };
+        var adminEmail = new Option<string?>("--admin-email") { Description = "At first start, create this operator account, Owner of everything [default: $LETHE_ADMIN_EMAIL]", HelpName = "EMAIL" };
+        var adminPassword = new Option<string?>("--admin-password") { Description = "The operator's password [default: $LETHE_ADMIN_PASSWORD, which is safer: a command line is visible to every user of the machine]", HelpName = "PASSWORD" };
+        var command = database.AddTo(new Command("serve", "Run the Lethe server: API, portal, health checks and workers"))
+            .With(urls, demo, adminEmail, adminPassword);
+        command.Handle(terminal, options, async (run, ct) =>
+        {
+            // The options become configuration, so they override appsettings and Lethe__ variables as command lines do.
+            var configuration = new List<string>();
+            void Set(string key, string? value)
+            {
+                if (!string.IsNullOrEmpty(value))
+                {
+                    configuration.Add($"--{key}={value}");
+                }
+            }
+            Set("urls", run.Value(urls));
+            Set("Lethe:DataDirectory", database.DataDirectory(run));
+            Set("Lethe:Database:Provider", run.Value(database.Provider)?.ToString());
+            Set("Lethe:Database:ConnectionString", run.Value(database.ConnectionString));
+            Set("Lethe:AdminEmail", run.Value(adminEmail) ?? terminal.Variable("LETHE_ADMIN_EMAIL"));
+            Set("Lethe:AdminPassword", run.Value(adminPassword) ?? terminal.Variable("LETHE_ADMIN_PASSWORD"));
+            if (run.Value(demo))
+            {
+                Set("Lethe:Demo", "true");
+            }
+
+            await using var app = await LetheServer.BuildAsync([.. configuration], Defaults, ct);
+            await app.StartAsync(ct);
+            await WriteBannerAsync(run, app);
+            await app.WaitForShutdownAsync(ct);
+            await run.WriteLineAsync("Lethe stopped.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// What `lethe serve` does unless configured otherwise: listen on loopback only, and keep the
+    /// console to what an operator reads (EF Core would log every SQL statement at Information).
+    private static void Defaults(WebApplicationBuilder builder)
+    {
+        // First in the list, so that every other source (appsettings, environment, the options) overrides it.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+                // The API's exception handler logs a failed request once, with its trace ID; EF would log it again.
+                ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database"] = "None",
+                // The banner says where Lethe listens and how to stop it.
+                ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+            },
+        });
+        if (string.IsNullOrWhiteSpace(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrls);
+        }
+    }
+
+    private static async Task WriteBannerAsync(Invocation run, WebApplication app)
+    {
+        var first = app.Urls.FirstOrDefault() ?? DefaultUrls;
+        var data = Path.GetFullPath(app.Configuration["Lethe:DataDirectory"] is { Length: > 0 } d ? d : new DataOptions().DataDirectory);
+        var provider = app.Configuration["Lethe:Database:Provider"] is { Length: > 0 } p ? p : nameof(DatabaseProvider.Sqlite);
+        await run.WriteLineAsync($"Lethe is listening on {string.Join(", ", app.Urls)}. Press Ctrl+C to stop.");
+        run.Write(Invocation.Details(
+            ("Portal", $"{first}/"),
+            ("API reference", $"{first}/reference"),
+            ("Health", $"{first}/health"),
+            ("Data", $"{data} ({provider})")));
+        if (app.Configuration.GetValue<bool>("Lethe:Demo"))
+        {
+            var server = first == DefaultUrls ? "" : $" --server {first}";
+            await run.WriteLineAsync("");
+            await run.WriteLineAsync($"Demo accounts, all with the password {DemoAccounts.Password}:");
+            var table = Invocation.Table("Email", "Name", "Role");
+            foreach (var account in DemoAccounts.All)
+            {
+                Invocation.AddRow(table, account.Email, account.DisplayName, account.Purpose);
+            }
+            run.Write(table);
+            await run.WriteLineAsync($"Try: lethe login{server} --email {DemoAccounts.WorkspaceOwner.Email}");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Lethe.Cli;
+
+return await Cli.RunAsync(args, Terminal.ForProcess());

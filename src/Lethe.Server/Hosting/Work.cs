@@ -1,0 +1,15 @@
+using Lethe.Jobs;
+using Lethe.Resources;
+
+namespace Lethe.Server.Hosting;
+
+internal static class Work
+{
+    /// Every server process runs job workers (adding a node adds capacity); each module registers
+    /// the handlers of its long work here.
+    public static void AddLetheWork(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddLetheJobs(builder.Configuration);
+        builder.Services.AddScoped<IJobHandler, DeleteResourceGroup>();
+    }
+}

@@ -1,0 +1,16 @@
+namespace Lethe.Jobs;
+
+/// Runs the jobs of one <see cref="Kind"/>. Registered in DI (scoped or transient) by the module
+/// that owns the work; resolved in a scope of its own for each run.
+///
+/// A run may be a resumption: a handler reads <see cref="Job.Checkpoint"/> and continues after the
+/// last step it recorded, and records each step with <see cref="JobContext.CheckpointAsync"/>.
+/// A step whose side effects are in the database is exactly-once when the handler makes its changes
+/// and the checkpoint in one transaction on the scope's <see cref="LetheDb"/>.
+public interface IJobHandler
+{
+    string Kind { get; }
+
+    /// <paramref name="ct"/> is cancelled when the process stops or the lease is lost; stop promptly.
+    Task RunAsync(JobContext context, CancellationToken ct);
+}

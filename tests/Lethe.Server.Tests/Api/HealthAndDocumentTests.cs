@@ -1,0 +1,73 @@
+using System.Net;
+using System.Text.Json;
+using Lethe.Server.Tests.Hosting;
+using Lethe.Testing;
+
+namespace Lethe.Server.Tests.Api;
+
+public sealed class HealthAndDocumentTests(Servers servers) : IClassFixture<Servers>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Health_is_healthy_and_names_the_database_check(DatabaseProvider provider)
+    {
+        var host = await servers.GetAsync(provider);
+
+        var health = await host.Anonymous().GetHealthAsync(Ct);
+
+        Assert.Equal("Healthy", health.Status);
+        Assert.Equal("Healthy", Assert.Contains("database", health.Checks));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Liveness_answers_without_touching_the_database(DatabaseProvider provider)
+    {
+        var host = await servers.GetAsync(provider);
+        using var http = host.Raw();
+
+        using var response = await http.GetAsync(new Uri("health/live", UriKind.Relative), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("Healthy", body.RootElement.GetProperty("status").GetString());
+        Assert.Empty(body.RootElement.GetProperty("checks").EnumerateObject());
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task The_OpenAPI_document_lists_the_management_paths(DatabaseProvider provider)
+    {
+        var host = await servers.GetAsync(provider);
+        using var http = host.Raw();
+
+        using var response = await http.GetAsync(new Uri("openapi/v1.json", UriKind.Relative), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        var paths = document.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/subscriptions", paths);
+        Assert.Contains("/subscriptions/{subscriptionId}/resourceGroups", paths);
+        Assert.Contains("/providers/Microsoft.Authorization/roleAssignments", paths);
+        Assert.Contains("/operations/{operationId}", paths);
+        Assert.Contains("/me", paths);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task The_API_reference_page_answers(DatabaseProvider provider)
+    {
+        var host = await servers.GetAsync(provider);
+        // The factory's client follows redirects (Scalar may redirect /reference to /reference/).
+        using var http = host.Raw();
+
+        using var response = await http.GetAsync(new Uri("reference", UriKind.Relative), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Lethe API", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+}

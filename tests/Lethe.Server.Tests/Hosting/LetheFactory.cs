@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace Lethe.Server.Tests.Hosting;
+
+/// The real server (Program, so LetheServer.BuildAsync) on the database and settings a test class chose.
+/// Settings go in through UseSetting: WebApplicationFactory applies them to the host configuration
+/// when WebApplication.CreateBuilder runs, before LetheServer reads them to register services.
+public sealed class LetheFactory(IReadOnlyDictionary<string, string?> settings, LogSink logs) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        // Production: what an operator runs, so problem details and logs are what they would see.
+        builder.UseEnvironment("Production");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureLogging(logging => logging
+            .AddProvider(new CaptureLoggerProvider(logs))
+            // A rule for this provider alone: every category at every level, whatever the other rules say.
+            .AddFilter<CaptureLoggerProvider>(null, LogLevel.Trace));
+    }
+}

@@ -1,0 +1,136 @@
+using System.ComponentModel.DataAnnotations;
+using Lethe.Blobs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lethe.Tests.Blobs;
+
+[Collection(nameof(BlobStoresInSeries))]
+public sealed class FileSystemBlobStoreTests : BlobStoreContract
+{
+    private readonly string dataDirectory = Path.Join(Path.GetTempPath(), "lethe-tests", Guid.NewGuid().ToString("N"));
+
+    private string Root => Path.Join(dataDirectory, FileSystemBlobs.FolderName);
+
+    protected override IBlobStore CreateStore(BlobOptions options, TimeProvider time) => new FileSystemBlobStore(Root, options, time);
+
+    public override ValueTask DisposeAsync()
+    {
+        if (Directory.Exists(dataDirectory))
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task The_registration_keeps_the_blobs_in_the_data_folder()
+    {
+        await using var services = new ServiceCollection()
+            .AddSingleton<TimeProvider>(Time)
+            .AddLetheFileSystemBlobs(Options, dataDirectory)
+            .BuildServiceProvider();
+        var store = Assert.IsType<FileSystemBlobStore>(services.GetRequiredService<IBlobStore>());
+
+        await store.PutAsync(Container, "a/b.txt", new MemoryStream([1]), null, Ct);
+
+        Assert.Equal(Path.GetFullPath(Root), store.RootDirectory);
+        Assert.True(File.Exists(FileSystemBlobStore.PathIn(store.FoldersOf(Container).Live, "a/b.txt")));
+        Assert.StartsWith(Path.GetFullPath(dataDirectory), FileSystemBlobStore.PathIn(store.FoldersOf(Container).Live, "a/b.txt"), StringComparison.Ordinal);
+        Assert.Same(Options, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<BlobOptions>>().Value);
+    }
+
+    [Fact]
+    public void Invalid_options_stop_the_registration_with_the_setting_named()
+    {
+        var options = new BlobOptions { SoftDeleteRetentionDays = -1 };
+
+        var error = Assert.Throws<ValidationException>(() => new ServiceCollection().AddLetheFileSystemBlobs(options, dataDirectory));
+
+        Assert.Contains("Lethe:Blobs:SoftDeleteRetentionDays", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_tombstone_left_behind_a_live_blob_by_a_crash_is_never_restored_and_is_swept()
+    {
+        // A put renames the new blob in, then removes the tombstone; this is a crash in between.
+        await PutTextAsync("x", "old");
+        await Store.SoftDeleteAsync(Container, "x", Ct);
+        var folders = ((FileSystemBlobStore)Store).FoldersOf(Container);
+        var tombstone = FileSystemBlobStore.PathIn(folders.Deleted, "x");
+        var leftover = tombstone + ".kept";
+        File.Copy(tombstone, leftover);
+        await PutTextAsync("x", "new");
+        File.Move(leftover, tombstone);
+
+        Assert.Empty(await DeletedNamesAsync(null));
+        Assert.False(await Store.UndeleteAsync(Container, "x", Ct));
+        Assert.Equal("new", await ReadTextAsync("x"));
+
+        Assert.Equal(0, await Store.PurgeExpiredAsync(Start, Ct));
+        Assert.False(File.Exists(tombstone));
+        Assert.Equal("new", await ReadTextAsync("x"));
+    }
+
+    [Fact]
+    public async Task A_failed_put_leaves_no_temporary_file_and_abandoned_ones_are_swept()
+    {
+        var source = new GeneratedStream(1024 * 1024, seed: 3, atHalf: () => throw new IOException("broken"));
+        await Assert.ThrowsAsync<IOException>(() => Store.PutAsync(Container, "x", source, null, Ct));
+        var folders = ((FileSystemBlobStore)Store).FoldersOf(Container);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folders.Temporary));
+
+        // What a crash during a put leaves: a temporary file nobody will rename.
+        var abandoned = Path.Join(folders.Temporary, "abandoned");
+        await File.WriteAllBytesAsync(abandoned, [1, 2, 3], Ct);
+        File.SetLastWriteTimeUtc(abandoned, DateTime.UtcNow.AddDays(-2));
+        var recent = Path.Join(folders.Temporary, "in-progress");
+        await File.WriteAllBytesAsync(recent, [1], Ct);
+
+        await Store.PurgeExpiredAsync(DateTimeOffset.UtcNow, Ct);
+
+        Assert.False(File.Exists(abandoned));
+        Assert.True(File.Exists(recent));
+    }
+
+    [Fact]
+    public async Task Removing_blobs_leaves_no_empty_folders_behind()
+    {
+        await PutTextAsync("ws/run/1/log", "1");
+        await PutTextAsync("ws/run/2/log", "2");
+        var folders = ((FileSystemBlobStore)Store).FoldersOf(Container);
+
+        await Store.SoftDeletePrefixAsync(Container, "ws/", Ct);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folders.Live));
+        await Store.PurgePrefixAsync(Container, "ws/", Ct);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folders.Deleted));
+    }
+
+    [Fact]
+    public async Task Names_never_reach_outside_the_container_folder()
+    {
+        string[] names = ["..a", "a..b/..c", "=", "+", "...x/y", " /x", "%2e%2e/x"];
+        foreach (var name in names)
+        {
+            await PutTextAsync(name, name);
+        }
+
+        var folder = ((FileSystemBlobStore)Store).FoldersOf(Container).Live + Path.DirectorySeparatorChar;
+        Assert.All(names, name => Assert.StartsWith(folder, Path.GetFullPath(FileSystemBlobStore.PathIn(folder, name)), StringComparison.Ordinal));
+        Assert.Equal(names.Order(StringComparer.Ordinal), await NamesAsync(null));
+        Assert.Equal([Options.ContainerPrefix + Container], Directory.EnumerateDirectories(Root).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task The_health_check_fails_when_the_folder_cannot_be_written()
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var notAFolder = Path.Join(dataDirectory, "file");
+        await File.WriteAllBytesAsync(notAFolder, [1], Ct);
+
+        var store = new FileSystemBlobStore(notAFolder, Options, Time);
+
+        await Assert.ThrowsAsync<IOException>(() => store.CheckHealthAsync(Ct));
+    }
+}
