@@ -39,6 +39,9 @@ public sealed class AzureBlobStore : IBlobStore
     };
 
     private readonly BlobServiceClient service;
+
+    // A readiness probe wants the state now: without this, the SDK's retries hold it for tens of seconds.
+    private readonly BlobServiceClient probe;
     private readonly BlobOptions options;
     private readonly TimeProvider time;
 
@@ -52,6 +55,10 @@ public sealed class AzureBlobStore : IBlobStore
         ArgumentNullException.ThrowIfNull(time);
         options.ThrowIfInvalid();
         service = new BlobServiceClient(connectionString, new BlobClientOptions(ServiceVersion));
+        var probeOptions = new BlobClientOptions(ServiceVersion);
+        probeOptions.Retry.MaxRetries = 0;
+        probeOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+        probe = new BlobServiceClient(connectionString, probeOptions);
         this.options = options;
         this.time = time;
     }
@@ -138,7 +145,7 @@ public sealed class AzureBlobStore : IBlobStore
     {
         var client = ContainerOf(container);
         BlobNames.ValidateName(name);
-        return SoftDeleteAsync(client.GetBlobClient(name), ct);
+        return SoftDeleteAsync(client.GetBlobClient(name), listed: null, ct);
     }
 
     public async Task<int> SoftDeletePrefixAsync(string container, string prefix, CancellationToken ct)
@@ -148,7 +155,7 @@ public sealed class AzureBlobStore : IBlobStore
         var count = 0;
         await foreach (var blob in BlobsAsync(client, prefix, ct))
         {
-            if (DeletedAt(blob.Metadata) is null && await SoftDeleteAsync(client.GetBlobClient(blob.Name), ct))
+            if (DeletedAt(blob.Metadata) is null && await SoftDeleteAsync(client.GetBlobClient(blob.Name), StateOf(blob), ct))
             {
                 count++;
             }
@@ -161,7 +168,7 @@ public sealed class AzureBlobStore : IBlobStore
     {
         var client = ContainerOf(container);
         BlobNames.ValidateName(name);
-        return UndeleteAsync(client.GetBlobClient(name), ct);
+        return UndeleteAsync(client.GetBlobClient(name), listed: null, ct);
     }
 
     public async Task<int> UndeletePrefixAsync(string container, string prefix, CancellationToken ct)
@@ -171,7 +178,7 @@ public sealed class AzureBlobStore : IBlobStore
         var count = 0;
         await foreach (var blob in BlobsAsync(client, prefix, ct))
         {
-            if (DeletedAt(blob.Metadata) is not null && await UndeleteAsync(client.GetBlobClient(blob.Name), ct))
+            if (DeletedAt(blob.Metadata) is not null && await UndeleteAsync(client.GetBlobClient(blob.Name), StateOf(blob), ct))
             {
                 count++;
             }
@@ -231,7 +238,7 @@ public sealed class AzureBlobStore : IBlobStore
 
     public async Task CheckHealthAsync(CancellationToken ct)
     {
-        await foreach (var _ in service.GetBlobContainersAsync(BlobContainerTraits.None, BlobContainerStates.None, options.ContainerPrefix, ct)
+        await foreach (var _ in probe.GetBlobContainersAsync(BlobContainerTraits.None, BlobContainerStates.None, options.ContainerPrefix, ct)
             .AsPages(pageSizeHint: 1))
         {
             return;
@@ -241,22 +248,24 @@ public sealed class AzureBlobStore : IBlobStore
     private BlobContainerClient ContainerOf(string container)
         => service.GetBlobContainerClient(BlobNames.PhysicalContainer(options.ContainerPrefix, container));
 
-    private async Task<bool> SoftDeleteAsync(BlobClient blob, CancellationToken ct)
+    /// <paramref name="listed"/>: the blob's state as a listing just saw it, which saves reading it first;
+    /// when the blob changed since, the conditional write fails and the current state is read.
+    private async Task<bool> SoftDeleteAsync(BlobClient blob, BlobState? listed, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var properties = await PropertiesOrNullAsync(blob, ct);
-            if (properties is null || DeletedAt(properties.Metadata) is not null)
+            var state = attempt == 1 && listed is not null ? listed : await StateOrNullAsync(blob, ct);
+            if (state is null || DeletedAt(state.Metadata) is not null)
             {
                 return false;
             }
 
-            var metadata = new Dictionary<string, string>(properties.Metadata, StringComparer.OrdinalIgnoreCase)
+            var metadata = new Dictionary<string, string>(state.Metadata, StringComparer.OrdinalIgnoreCase)
             {
                 [DeletedAtKey] = Format(time.GetUtcNow()),
-                [LastModifiedKey] = Format(LastModified(properties.Metadata) ?? properties.LastModified),
+                [LastModifiedKey] = Format(LastModified(state.Metadata) ?? state.LastModified),
             };
-            if (await SetMetadataAsync(blob, metadata, properties.ETag, ct) is { } done)
+            if (await SetMetadataAsync(blob, metadata, state.ETag, ct) is { } done)
             {
                 return done;
             }
@@ -268,20 +277,20 @@ public sealed class AzureBlobStore : IBlobStore
         }
     }
 
-    private static async Task<bool> UndeleteAsync(BlobClient blob, CancellationToken ct)
+    private static async Task<bool> UndeleteAsync(BlobClient blob, BlobState? listed, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var properties = await PropertiesOrNullAsync(blob, ct);
-            if (properties is null || DeletedAt(properties.Metadata) is null)
+            var state = attempt == 1 && listed is not null ? listed : await StateOrNullAsync(blob, ct);
+            if (state is null || DeletedAt(state.Metadata) is null)
             {
                 return false;
             }
 
             // The content's time stays in the metadata, so the blob keeps reporting it once live again.
-            var metadata = new Dictionary<string, string>(properties.Metadata, StringComparer.OrdinalIgnoreCase);
+            var metadata = new Dictionary<string, string>(state.Metadata, StringComparer.OrdinalIgnoreCase);
             metadata.Remove(DeletedAtKey);
-            if (await SetMetadataAsync(blob, metadata, properties.ETag, ct) is { } done)
+            if (await SetMetadataAsync(blob, metadata, state.ETag, ct) is { } done)
             {
                 return done;
             }
@@ -322,6 +331,17 @@ public sealed class AzureBlobStore : IBlobStore
             return false;
         }
     }
+
+    private static async Task<BlobState?> StateOrNullAsync(BlobClient blob, CancellationToken ct)
+        => await PropertiesOrNullAsync(blob, ct) is { } properties
+            ? new BlobState(properties.Metadata, properties.LastModified, properties.ETag)
+            : null;
+
+    /// Null when the listing left something out: the blob's state is then read before the write.
+    private static BlobState? StateOf(AzureBlobItem blob)
+        => blob is { Metadata: { } metadata, Properties: { LastModified: { } lastModified, ETag: { } etag } }
+            ? new BlobState(metadata, lastModified, etag)
+            : null;
 
     private static async Task<BlobProperties?> PropertiesOrNullAsync(BlobClient blob, CancellationToken ct)
     {
@@ -396,4 +416,7 @@ public sealed class AzureBlobStore : IBlobStore
             : null;
 
     private static string Format(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+
+    /// What a conditional metadata write starts from.
+    private sealed record BlobState(IDictionary<string, string> Metadata, DateTimeOffset LastModified, ETag ETag);
 }

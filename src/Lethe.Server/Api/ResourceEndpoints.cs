@@ -29,7 +29,7 @@ public static class ResourceEndpoints
     {
         if (Paging.Problem(top, skipToken) is { } problem)
         {
-            return Problems.Invalid("$top", problem);
+            return Problems.Invalid(top is < 1 or > Paging.MaxTop ? "$top" : "$skipToken", problem);
         }
         var query = db.VisibleSubscriptions(principal.ObjectId()).AsNoTracking().OrderBy(s => s.DisplayName).ThenBy(s => s.Id);
         return TypedResults.Ok(await Paging.PageAsync(query, request, top, skipToken, ToResource, ct));
@@ -42,8 +42,7 @@ public static class ResourceEndpoints
         {
             return invalid;
         }
-        var decision = await db.CheckAsync(principal.ObjectId(), ResourceId.ForSubscription(id), Right.Read, ct);
-        var subscription = decision == AccessDecision.Allowed ? await db.Subscriptions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct) : null;
+        var subscription = await db.VisibleSubscriptions(principal.ObjectId()).AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct);
         return subscription is null ? Problems.NotFound("The subscription") : TypedResults.Ok(ToResource(subscription));
     }
 
@@ -88,7 +87,7 @@ public static class ResourceEndpoints
         }
         if (Paging.Problem(top, skipToken) is { } problem)
         {
-            return Problems.Invalid("$top", problem);
+            return Problems.Invalid(top is < 1 or > Paging.MaxTop ? "$top" : "$skipToken", problem);
         }
         var me = principal.ObjectId();
         if (!await db.VisibleSubscriptions(me).AnyAsync(s => s.Id == id, ct))

@@ -1,5 +1,8 @@
+using Lethe.Blobs;
+using Lethe.Blobs.Azure;
 using Lethe.Storage.Postgres;
 using Lethe.Storage.Sqlite;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace Lethe.Server.Hosting;
@@ -34,6 +37,17 @@ internal static class Storage
                 : database.ConnectionString;
             services.AddLetheSqlite(connectionString);
         }
+
+        var blobs = builder.Configuration.GetSection(BlobOptions.Section).Get<BlobOptions>() ?? new BlobOptions();
+        if (blobs.Provider == BlobProvider.Azure)
+        {
+            services.AddLetheAzureBlobs(blobs);
+        }
+        else
+        {
+            services.AddLetheFileSystemBlobs(blobs, dataDirectory);
+        }
+        services.AddHealthChecks().AddCheck<BlobStoreHealthCheck>("blobs", tags: ["ready"]);
     }
 
     /// Applies migrations where that is the deployment's rule, then creates what a first start needs.
@@ -44,5 +58,25 @@ internal static class Storage
         var options = scope.ServiceProvider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         await DatabaseMigration.EnsureCurrentAsync(db, options, ct);
         await Bootstrap.RunAsync(scope.ServiceProvider, ct);
+        await PurgeExpiredBlobs.EnsureScheduledAsync(db, scope.ServiceProvider.GetRequiredService<TimeProvider>(), ct);
+    }
+}
+
+/// Readiness includes the blob store: a node that cannot reach it must not take traffic.
+internal sealed class BlobStoreHealthCheck(IBlobStore blobs) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(
+        HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await blobs.CheckHealthAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The type only: storage errors can carry account names and URLs.
+            return HealthCheckResult.Unhealthy("The blob store did not answer: " + e.GetType().Name);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Lethe.Blobs;
 using Lethe.Jobs;
 using Lethe.Resources;
 
@@ -11,5 +12,6 @@ internal static class Work
     {
         builder.Services.AddLetheJobs(builder.Configuration);
         builder.Services.AddScoped<IJobHandler, DeleteResourceGroup>();
+        builder.Services.AddScoped<IJobHandler, PurgeExpiredBlobs>();
     }
 }
