@@ -33,9 +33,9 @@ public sealed class PortalPageTests(PortalServer server) : IClassFixture<PortalS
     }
 
     [Theory]
-    [InlineData("/account/login")]
-    [InlineData("/account/denied")]
-    public async Task Open_pages_pass_the_same_accessibility_check(string path)
+    [InlineData("/account/login", "login-open")]
+    [InlineData("/account/denied", "denied")]
+    public async Task Open_pages_pass_the_same_accessibility_check(string path, string screenshot)
     {
         await using var context = await server.NewContextAsync();
         var page = await context.NewPageAsync();
@@ -44,6 +44,7 @@ public sealed class PortalPageTests(PortalServer server) : IClassFixture<PortalS
 
         Assert.Equal(200, response?.Status);
         Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
+        await Portal.ScreenshotAsync(page, screenshot);
     }
 
     [Fact]

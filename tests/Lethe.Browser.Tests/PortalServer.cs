@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 
 namespace Lethe.Browser.Tests;
@@ -21,6 +22,9 @@ public sealed class PortalServer : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// Everything the server logged, at every level: the tests check that no email address is among it.
+    public LogCapture Logs { get; } = new();
+
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server has not started.");
 
     public async ValueTask InitializeAsync()
@@ -28,7 +32,12 @@ public sealed class PortalServer : IAsyncLifetime
         // Read first: a machine without chromium fails here with how to get it, rather than skipping.
         var chromium = TestEnvironment.Chromium;
         _app = await LetheServer.BuildAsync(
-            ["--urls", "http://127.0.0.1:0", "--Lethe:DataDirectory", _dataDirectory, "--Lethe:Demo", "true", "--Logging:LogLevel:Default", "Warning"]);
+            ["--urls", "http://127.0.0.1:0", "--Lethe:DataDirectory", _dataDirectory, "--Lethe:Demo", "true", "--Logging:LogLevel:Default", "Information"],
+            builder =>
+            {
+                builder.Logging.ClearProviders();
+                builder.Logging.AddProvider(Logs);
+            });
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         BaseAddress = new Uri(address);

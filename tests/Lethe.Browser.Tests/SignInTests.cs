@@ -1,5 +1,8 @@
 using System.Text.RegularExpressions;
 using Lethe.Demo;
+using Lethe.Identity;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -34,6 +37,11 @@ public sealed partial class SignInTests(PortalServer server) : IClassFixture<Por
         await Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Home" }))
             .ToHaveAttributeAsync("aria-current", "page");
         await Portal.ScreenshotAsync(page, "home");
+
+        // The navigation moves above the content on a phone-sized screen.
+        await page.SetViewportSizeAsync(390, 844);
+        await Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Privacy" })).ToBeInViewportAsync();
+        await Portal.ScreenshotAsync(page, "home-narrow");
     }
 
     [Fact]
@@ -57,6 +65,23 @@ public sealed partial class SignInTests(PortalServer server) : IClassFixture<Por
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "lethe");
         await page.GotoAsync("/");
         await Expect(page).ToHaveURLAsync(new Regex("/account/login"));
+    }
+
+    [Fact]
+    public async Task An_empty_form_says_what_is_missing_next_to_each_field()
+    {
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/account/login");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        var email = page.GetByLabel("Email");
+        await Expect(email).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(email).ToHaveAccessibleDescriptionAsync("Enter your email address.");
+        await Expect(email).ToBeFocusedAsync();
+        await Expect(page.GetByLabel("Password")).ToHaveAccessibleDescriptionAsync("Enter your password.");
+        Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
     }
 
     [Fact]
@@ -99,12 +124,59 @@ public sealed partial class SignInTests(PortalServer server) : IClassFixture<Por
         var page = await context.NewPageAsync();
         await Portal.SignInAsync(page, DemoAccounts.Operator);
 
+        // Sign-out is a POST with an antiforgery token: one without it (a forged cross-site form) is refused.
+        var forged = await context.APIRequest.PostAsync("/account/logout");
+        Assert.Equal(400, forged.Status);
+        await page.ReloadAsync();
+        await Expect(page.Locator("header")).ToContainTextAsync(DemoAccounts.Operator.DisplayName);
+
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
 
         await Expect(page).ToHaveURLAsync(new Regex("/account/login$"));
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("You are signed out.");
         await page.GotoAsync("/workspaces");
         await Expect(page).ToHaveURLAsync(new Regex("/account/login\\?ReturnUrl=%2Fworkspaces$"));
+    }
+
+    [Fact]
+    public async Task The_sign_out_page_asks_first_then_signs_out()
+    {
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, DemoAccounts.LabAdmin);
+
+        await page.GotoAsync("/account/logout");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Sign out of Lethe?");
+        await page.Locator("main").GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("You are signed out.");
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "lethe");
+    }
+
+    [Fact]
+    public async Task An_account_erased_while_signed_in_ends_its_session()
+    {
+        var email = $"erased-{Guid.NewGuid():N}@example.test";
+        await using (var scope = server.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<LetheUser>>();
+            var created = await users.CreateAsync(new LetheUser { UserName = email, Email = email, DisplayName = "Erin Erased" }, DemoAccounts.Password);
+            Assert.True(created.Succeeded);
+        }
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, email, DemoAccounts.Password);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Welcome, Erin Erased");
+
+        await using (var scope = server.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<LetheUser>>();
+            Assert.True((await users.DeleteAsync((await users.FindByEmailAsync(email))!)).Succeeded);
+        }
+        await page.GotoAsync("/privacy");
+
+        await Expect(page).ToHaveURLAsync(new Regex("/account/login$"));
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "lethe");
     }
 
     [Fact]
@@ -129,6 +201,22 @@ public sealed partial class SignInTests(PortalServer server) : IClassFixture<Por
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "lethe");
     }
 
+    [Fact]
+    public async Task Sign_in_attempts_leave_no_email_address_in_the_server_logs()
+    {
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, DemoAccounts.PrivacyOfficer.Email, "not-the-password");
+        await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync(WrongCredentials);
+        await Portal.SignInAsync(page, "nobody-at-all@lethe.demo", "not-the-password", open: false);
+        await Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync(WrongCredentials);
+        await Portal.SignInAsync(page, DemoAccounts.PrivacyOfficer);
+        await page.GotoAsync("/privacy");
+
+        Assert.Contains(server.Logs.Lines, l => l.Contains(DemoAccounts.PrivacyOfficer.ObjectId.ToString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(server.Logs.Lines, l => l.Contains("@lethe.demo", StringComparison.OrdinalIgnoreCase));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -144,14 +232,12 @@ public sealed partial class SignInTests(PortalServer server) : IClassFixture<Por
         {
             await page.GotoAsync("/account/login");
         }
-        // The sign-in page focuses the email field on load; start from the top of the document as a keyboard user does.
-        await page.EvaluateAsync("() => { document.activeElement?.blur(); window.getSelection()?.removeAllRanges(); }");
-
         await page.Keyboard.PressAsync("Tab");
 
         var skip = page.GetByRole(AriaRole.Link, new() { Name = "Skip to main content" });
         await Expect(skip).ToBeFocusedAsync();
         await Expect(skip).ToBeInViewportAsync();
+        await Portal.ScreenshotAsync(page, signedIn ? "skip-link-home" : "skip-link-login");
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("main")).ToBeFocusedAsync();
     }

@@ -1,5 +1,6 @@
 using Lethe.Identity;
 using Lethe.Resources;
+using Lethe.Server.Portal.Account;
 using Lethe.Server.Portal.Shared;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -23,9 +24,7 @@ public sealed class IndexModel(LetheDb db, SignInManager<LetheUser> signIn) : Pa
         var user = await db.Users.AsNoTracking().Where(u => u.Id == id).Select(u => new { u.DisplayName }).FirstOrDefaultAsync(ct);
         if (user is null)
         {
-            // The account was erased while this cookie lived on.
-            await signIn.SignOutAsync();
-            return RedirectToPage("/Account/Login");
+            return await this.EndSessionAsync(signIn);
         }
         DisplayName = user.DisplayName;
         Scopes = await VisibleScopes.LoadAsync(db, id, ct);

@@ -1,5 +1,6 @@
 using Lethe.Identity;
 using Lethe.Privacy;
+using Lethe.Server.Portal.Account;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -22,9 +23,7 @@ public sealed class PrivacyModel(LetheDb db, PersonalDataMap map, SignInManager<
             .Select(u => new OwnAccount(u.Id, u.Email, u.DisplayName, u.CreatedAt)).FirstOrDefaultAsync(ct);
         if (account is null)
         {
-            // The account was erased while this cookie lived on.
-            await signIn.SignOutAsync();
-            return RedirectToPage("/Account/Login");
+            return await this.EndSessionAsync(signIn);
         }
         Account = account;
         return Page();

@@ -10,19 +10,19 @@ public sealed class LoginInput
 {
     [Required(ErrorMessage = "Enter your email address.")]
     [EmailAddress(ErrorMessage = "Enter an email address, like name@example.com.")]
-    public string Email { get; set; } = "";
+    public string? Email { get; set; }
 
     [Required(ErrorMessage = "Enter your password.")]
     [DataType(DataType.Password)]
-    public string Password { get; set; } = "";
+    public string? Password { get; set; }
 }
 
 /// Sign-in with email and password into the portal cookie. The logs name the account by object ID only.
 public sealed partial class LoginModel(UserManager<LetheUser> users, SignInManager<LetheUser> signIn, ILogger<LoginModel> log) : PageModel
 {
     // One message for an unknown email and a wrong password, so that the form does not tell which accounts exist.
-    public const string WrongCredentials = "The email or password is wrong.";
-    public const string LockedOut = "This account is locked after too many failed sign-ins. Try again in a few minutes.";
+    private const string WrongCredentials = "The email or password is wrong.";
+    private const string LockedOut = "This account is locked after too many failed sign-ins. Try again in a few minutes.";
 
     [BindProperty]
     public LoginInput Input { get; set; } = new();
@@ -44,10 +44,11 @@ public sealed partial class LoginModel(UserManager<LetheUser> users, SignInManag
         {
             return Page();
         }
-        var user = await users.FindByEmailAsync(Input.Email.Trim());
+        // Model validation makes both present.
+        var user = await users.FindByEmailAsync(Input.Email!.Trim());
         var result = user is null
             ? Microsoft.AspNetCore.Identity.SignInResult.Failed
-            : await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
+            : await signIn.PasswordSignInAsync(user, Input.Password!, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded)
         {
             LogSignedIn(log, user!.Id);
