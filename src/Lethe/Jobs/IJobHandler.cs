@@ -5,8 +5,9 @@ namespace Lethe.Jobs;
 ///
 /// A run may be a resumption: a handler reads <see cref="Job.Checkpoint"/> and continues after the
 /// last step it recorded, and records each step with <see cref="JobContext.CheckpointAsync"/>.
-/// A step whose side effects are in the database is exactly-once when the handler makes its changes
-/// and the checkpoint in one transaction on the scope's <see cref="LetheDb"/>.
+/// Work done after the last checkpoint runs again when a worker dies, so each step is either
+/// idempotent or, when its side effects are in the database, made exactly-once by saving its
+/// changes and its checkpoint in one transaction on the scope's <see cref="LetheDb"/>.
 public interface IJobHandler
 {
     string Kind { get; }

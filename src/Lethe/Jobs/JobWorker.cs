@@ -102,26 +102,26 @@ internal sealed partial class JobWorker(
         if (job.Attempt > job.MaxAttempts)
         {
             // Claimed back from a worker that died during the last attempt: do not start another.
-            return new Outcome.Failed($"The last of {job.MaxAttempts} attempts did not finish: its worker stopped and its lease expired.", Retry: false);
+            return new Outcome.Failed($"The last attempt ({job.MaxAttempts} of {job.MaxAttempts}) did not finish: its worker stopped and its lease expired.", Retry: false);
         }
 
         await using var scope = scopes.CreateAsyncScope();
-        var handlers = scope.ServiceProvider.GetServices<IJobHandler>().Where(h => h.Kind == job.Kind).Take(2).ToList();
-        if (handlers.Count != 1)
-        {
-            return new Outcome.Failed(
-                handlers.Count == 0
-                    ? $"No handler is registered for job kind '{job.Kind}'."
-                    : $"Several handlers are registered for job kind '{job.Kind}'.",
-                Retry: false);
-        }
-
         var context = new JobContext(job, owner, scope.ServiceProvider.GetRequiredService<LetheDb>());
         using var running = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var stopHeartbeat = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(job, owner, context, running, stopHeartbeat.Token);
         try
         {
+            // Resolved inside the try: a handler that cannot be constructed fails this attempt like any error.
+            var handlers = scope.ServiceProvider.GetServices<IJobHandler>().Where(h => h.Kind == job.Kind).Take(2).ToList();
+            if (handlers.Count != 1)
+            {
+                return new Outcome.Failed(
+                    handlers.Count == 0
+                        ? $"No handler is registered for job kind '{job.Kind}'."
+                        : $"Several handlers are registered for job kind '{job.Kind}'.",
+                    Retry: false);
+            }
             await handlers[0].RunAsync(context, running.Token);
             return new Outcome.Succeeded(context.Result);
         }
@@ -169,7 +169,7 @@ internal sealed partial class JobWorker(
                 {
                     held = await JobLease.RenewAsync(db, job, owner, until, stop);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (!stop.IsCancellationRequested)
                 {
                     // A blip in the database: the lease is still ours until it expires.
                     LogRenewFailed(ex, job.Id);
@@ -179,7 +179,6 @@ internal sealed partial class JobWorker(
                 if (!held)
                 {
                     context.LeaseLost = true;
-                    LogLeaseLost(job.Id, owner);
                     await handler.CancelAsync();
                     return;
                 }
@@ -193,27 +192,32 @@ internal sealed partial class JobWorker(
 
     private async Task RecordAsync(Job job, string owner, Outcome outcome)
     {
+        if (outcome is Outcome.LeaseLost)
+        {
+            LogLeaseLost(job.Id, owner);
+            return;
+        }
         using var deadline = new CancellationTokenSource(BookkeepingTimeout);
         var ct = deadline.Token;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
         var now = clock.GetUtcNow();
-        var recorded = outcome switch
+        var (recorded, what) = outcome switch
         {
-            Outcome.Succeeded s => await JobLease.CompleteAsync(db, job, owner, s.Result, now, ct),
+            Outcome.Succeeded s => (await JobLease.CompleteAsync(db, job, owner, s.Result, now, ct), "succeeded"),
             Outcome.Failed { Retry: true } f when job.Attempt < job.MaxAttempts
-                => await JobLease.RetryAsync(db, job, owner, f.Error, now + Backoff.For(job.Attempt), ct),
-            Outcome.Failed f => await JobLease.FailAsync(db, job, owner, f.Error, now, ct),
-            Outcome.Stopped => await JobLease.ReleaseAsync(db, job, owner, now, ct),
-            _ => false,
+                => (await JobLease.RetryAsync(db, job, owner, f.Error, now + Backoff.For(job.Attempt), ct), "failed, to be retried"),
+            Outcome.Failed f => (await JobLease.FailAsync(db, job, owner, f.Error, now, ct), "failed"),
+            Outcome.Stopped => (await JobLease.ReleaseAsync(db, job, owner, now, ct), "handed back at shutdown"),
+            _ => throw new InvalidOperationException($"Unexpected outcome {outcome}."),
         };
         if (recorded)
         {
-            LogRecorded(job.Id, job.Kind, job.Attempt, outcome.GetType().Name);
+            LogRecorded(job.Id, job.Kind, job.Attempt, what);
         }
         else
         {
-            // Another worker took the job over after this one's lease expired; its outcome stands.
+            // The lease expired and another worker took the job over; its outcome stands.
             LogLeaseLost(job.Id, owner);
         }
     }

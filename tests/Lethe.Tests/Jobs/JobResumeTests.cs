@@ -131,14 +131,15 @@ public sealed class JobResumeTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var db = await TestDatabase.CreateAsync(provider, ct);
-        var clock = new FakeTimeProvider(JobTestHost.Start);
+        var clock = new ArmedClock(JobTestHost.Start);
         var steps = new Steps();
         await using var nodeA = JobTestHost.Create(db, clock, s => s.AddSingleton(steps).AddScoped<IJobHandler, ThreeSteps>());
         await using var nodeB = JobTestHost.Create(db, clock, s => s.AddSingleton(steps).AddScoped<IJobHandler, ThreeSteps>());
 
-        // The hosted loop this time: it is woken by the enqueue (the fake clock never moves, so
-        // polling would never find the job).
+        // The hosted loop this time. Once it idles, only the enqueue can wake it: its fake clock
+        // never moves, so its poll never comes.
         await nodeA.Worker().StartAsync(ct);
+        await clock.WaitArmedAsync(ct);
         var job = await db.EnqueueAsync(ThreeSteps.Name, clock, ct);
         await steps.Frozen.Task.WaitAsync(JobTestHost.Patience, ct);
         await nodeA.Worker().StopAsync(ct);
@@ -152,32 +153,6 @@ public sealed class JobResumeTests
         var done = await db.LoadJobAsync(job.Id, ct);
         Assert.Equal((JobState.Succeeded, 1), (done.State, done.Attempt));
         Assert.Equal(new Dictionary<int, int> { [1] = 1, [2] = 1, [3] = 1 }, steps.Runs.OrderBy(r => r.Key).ToDictionary());
-    }
-
-    /// A fake clock that tells when a timer is armed on it: the heartbeat arms its next beat only
-    /// after the renewal is written, so the test advances time only once the worker is waiting.
-    private sealed class ArmedClock(DateTimeOffset start) : TimeProvider
-    {
-        private readonly FakeTimeProvider _time = new(start);
-        private readonly SemaphoreSlim _armed = new(0);
-
-        public override DateTimeOffset GetUtcNow() => _time.GetUtcNow();
-
-        public override long GetTimestamp() => _time.GetTimestamp();
-
-        public override long TimestampFrequency => _time.TimestampFrequency;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = _time.CreateTimer(callback, state, dueTime, period);
-            _armed.Release();
-            return timer;
-        }
-
-        public void Advance(TimeSpan delta) => _time.Advance(delta);
-
-        public async Task WaitArmedAsync(CancellationToken ct)
-            => Assert.True(await _armed.WaitAsync(JobTestHost.Patience, ct), "No timer was armed.");
     }
 
     private sealed class Steps

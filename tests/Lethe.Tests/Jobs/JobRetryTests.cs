@@ -86,6 +86,31 @@ public sealed class JobRetryTests
         Assert.Equal("No handler is registered for job kind 'nobody.handles-this'.", failed.Error);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_job_whose_worker_died_during_its_last_attempt_fails_without_another_run(DatabaseProvider provider)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var db = await TestDatabase.CreateAsync(provider, ct);
+        var clock = new FakeTimeProvider(JobTestHost.Start);
+        await using var node = JobTestHost.Create(db, clock, s => s.AddScoped<IJobHandler, AlwaysFails>());
+        Job job;
+        await using (var context = db.CreateContext())
+        {
+            job = JobQueue.Add(context, AlwaysFails.Name, "{}", null, null, clock, maxAttempts: 1);
+            await context.SaveChangesAsync(ct);
+            // A worker claims it and its process dies on the spot.
+            Assert.NotNull(await node.GetRequiredService<IJobClaimer>().ClaimAsync(context, "dead", clock.GetUtcNow(), TimeSpan.FromSeconds(60), ct));
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.True(await node.Worker().RunNextAsync("w", ct));
+
+        var failed = await db.LoadJobAsync(job.Id, ct);
+        Assert.Equal((JobState.Failed, 2), (failed.State, failed.Attempt));
+        Assert.Equal("The last attempt (1 of 1) did not finish: its worker stopped and its lease expired.", failed.Error);
+    }
+
     private sealed class FailsTwice : IJobHandler
     {
         public const string Name = "test.fails-twice";

@@ -5,6 +5,7 @@ using Lethe.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Lethe.Tests.Jobs;
 
@@ -68,4 +69,31 @@ internal static class JobTestHost
             await Task.Delay(20, ct);
         }
     }
+}
+
+/// A fake clock that tells when a timer is armed on it, i.e. when a worker starts to wait for it
+/// (its next heartbeat, which it arms only after writing the last renewal, or its next poll), so
+/// that a test moves time on only once the worker is waiting.
+internal sealed class ArmedClock(DateTimeOffset start) : TimeProvider
+{
+    private readonly FakeTimeProvider _time = new(start);
+    private readonly SemaphoreSlim _armed = new(0);
+
+    public override DateTimeOffset GetUtcNow() => _time.GetUtcNow();
+
+    public override long GetTimestamp() => _time.GetTimestamp();
+
+    public override long TimestampFrequency => _time.TimestampFrequency;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = _time.CreateTimer(callback, state, dueTime, period);
+        _armed.Release();
+        return timer;
+    }
+
+    public void Advance(TimeSpan delta) => _time.Advance(delta);
+
+    public async Task WaitArmedAsync(CancellationToken ct)
+        => Assert.True(await _armed.WaitAsync(JobTestHost.Patience, ct), "No timer was armed.");
 }
