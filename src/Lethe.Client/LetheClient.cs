@@ -69,10 +69,10 @@ public sealed class LetheClient
         => ListAsync<ResourceGroupResource>($"subscriptions/{subscriptionId:D}/resourceGroups", ct);
 
     public Task<ResourceGroupResource> GetResourceGroupAsync(Guid subscriptionId, string name, CancellationToken ct = default)
-        => SendAsync<ResourceGroupResource>(HttpMethod.Get, $"subscriptions/{subscriptionId:D}/resourceGroups/{Uri.EscapeDataString(name)}", null, ct);
+        => SendAsync<ResourceGroupResource>(HttpMethod.Get, $"subscriptions/{subscriptionId:D}/resourceGroups/{Segment(name)}", null, ct);
 
     public Task<ResourceGroupResource> CreateOrUpdateResourceGroupAsync(Guid subscriptionId, string name, string location, CancellationToken ct = default)
-        => SendAsync<ResourceGroupResource>(HttpMethod.Put, $"subscriptions/{subscriptionId:D}/resourceGroups/{Uri.EscapeDataString(name)}", new CreateResourceGroupRequest(location), ct);
+        => SendAsync<ResourceGroupResource>(HttpMethod.Put, $"subscriptions/{subscriptionId:D}/resourceGroups/{Segment(name)}", new CreateResourceGroupRequest(location), ct);
 
     // Access
 
@@ -120,6 +120,18 @@ public sealed class LetheClient
     }
 
     // Plumbing
+
+    /// A name as one path segment. "." and ".." cannot be one: System.Uri resolves them, escaped or
+    /// not, and the request would go to the parent resource.
+    private static string Segment(string name, [CallerArgumentExpression(nameof(name))] string? parameter = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name, parameter);
+        if (name is "." or "..")
+        {
+            throw new ArgumentException("A name cannot be '.' or '..'.", parameter);
+        }
+        return Uri.EscapeDataString(name);
+    }
 
     /// Follows ARM nextLinks until the list ends.
     public async IAsyncEnumerable<T> ListAsync<T>(string path, [EnumeratorCancellation] CancellationToken ct = default)

@@ -18,7 +18,8 @@ public static class SqliteStorage
     public static DbContextOptionsBuilder UseLetheSqlite(this DbContextOptionsBuilder builder, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.UseSqlite(connectionString, o => o.MigrationsAssembly(typeof(SqliteStorage).Assembly.GetName().Name));
+        return builder.UseSqlite(connectionString, o => o.MigrationsAssembly(typeof(SqliteStorage).Assembly.GetName().Name))
+            .AddInterceptors(new SqlitePragmas());
     }
 }
 

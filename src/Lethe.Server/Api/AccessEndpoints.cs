@@ -51,7 +51,7 @@ public static class AccessEndpoints
         {
             return Problems.Invalid("scope", error);
         }
-        if (!Enum.TryParse<Role>(request.RoleDefinitionName, ignoreCase: true, out var role) || !Enum.IsDefined(role) || int.TryParse(request.RoleDefinitionName, out _))
+        if (Enum.GetNames<Role>().FirstOrDefault(n => n.Equals(request.RoleDefinitionName, StringComparison.OrdinalIgnoreCase)) is not { } roleName || !Enum.TryParse<Role>(roleName, out var role))
         {
             return Problems.Invalid("roleDefinitionName", $"The role is one of: {string.Join(", ", Enum.GetNames<Role>())}.");
         }

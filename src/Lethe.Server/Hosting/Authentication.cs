@@ -1,3 +1,4 @@
+using System.Net.Mail;
 using System.Security.Claims;
 using Lethe.Identity;
 using Microsoft.AspNetCore.Authentication;
@@ -112,7 +113,9 @@ internal static class Authentication
         var user = await users.FindByIdAsync(objectId.ToString());
         if (user is null)
         {
-            var email = principal.FindFirstValue("email") ?? principal.FindFirstValue("preferred_username");
+            // preferred_username is an email with Entra ID, a plain user name with Keycloak.
+            var email = principal.FindFirstValue("email")
+                ?? (principal.FindFirstValue("preferred_username") is { } name && MailAddress.TryCreate(name, out _) ? name : null);
             user = new LetheUser
             {
                 Id = objectId,
@@ -122,7 +125,8 @@ internal static class Authentication
                 DisplayName = principal.FindFirstValue("name") ?? "",
                 CreatedAt = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(),
             };
-            var result = await users.CreateAsync(user);
+            // Identity's validator demands an email (RequireUniqueEmail); a user the authority names by object ID alone has none.
+            var result = email is not null ? await users.CreateAsync(user) : await CreateWithoutEmailAsync(users, user, context.HttpContext);
             if (!result.Succeeded)
             {
                 context.Fail("The external user could not be provisioned: " + string.Join(" ", result.Errors.Select(e => e.Code)));
@@ -133,5 +137,12 @@ internal static class Authentication
         var identity = new ClaimsIdentity(principal.Claims, ExternalScheme);
         identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()));
         context.Principal = new ClaimsPrincipal(identity);
+    }
+
+    private static Task<IdentityResult> CreateWithoutEmailAsync(UserManager<LetheUser> users, LetheUser user, HttpContext http)
+    {
+        user.SecurityStamp = Guid.NewGuid().ToString("N");
+        user.NormalizedUserName = users.NormalizeName(user.UserName);
+        return http.RequestServices.GetRequiredService<IUserStore<LetheUser>>().CreateAsync(user, http.RequestAborted);
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Lethe.Privacy;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lethe.Identity;
@@ -9,6 +10,7 @@ public sealed class DeploymentSecret
 {
     public const string AuthorIdKey = "author-id";
 
+    [NotPersonalData("Names the secret (\"author-id\"), not a person.")]
     public required string Name { get; init; }
     public required byte[] Value { get; init; }
     public DateTimeOffset CreatedAt { get; init; }

@@ -30,6 +30,12 @@ public sealed class LetheUser : IdentityUser<Guid>
     [PersonalData(PersonalDataCategory.Contact, SubjectKind.ObjectId)]
     public override string? PhoneNumber { get => base.PhoneNumber; set => base.PhoneNumber = value; }
 
+    [PersonalData(PersonalDataCategory.Contact, SubjectKind.ObjectId)]
+    public override bool EmailConfirmed { get => base.EmailConfirmed; set => base.EmailConfirmed = value; }
+
+    [PersonalData(PersonalDataCategory.Contact, SubjectKind.ObjectId)]
+    public override bool PhoneNumberConfirmed { get => base.PhoneNumberConfirmed; set => base.PhoneNumberConfirmed = value; }
+
     [PersonalData(PersonalDataCategory.Usage, SubjectKind.ObjectId)]
     public DateTimeOffset CreatedAt { get; set; }
 }

@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Lethe.Server.Tests.Hosting;
@@ -18,6 +21,9 @@ public sealed class LetheFactory(IReadOnlyDictionary<string, string?> settings, 
         {
             builder.UseSetting(key, value);
         }
+        // Password hashing is slow on purpose (100,000 PBKDF2 rounds); the tests hash hundreds of
+        // passwords on two cores. Same algorithm and format, fewer rounds: test time only.
+        builder.ConfigureTestServices(services => services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000));
         builder.ConfigureLogging(logging => logging
             .AddProvider(new CaptureLoggerProvider(logs))
             // A rule for this provider alone: every category at every level, whatever the other rules say.

@@ -36,11 +36,8 @@ public sealed class LetheHost : IAsyncDisposable
     /// Starts a server; <paramref name="settings"/> adds to or overrides the defaults.
     public static async Task<LetheHost> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null, CancellationToken ct = default)
     {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), $"lethe-server-test-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dataDirectory);
         var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
-            ["Lethe:DataDirectory"] = dataDirectory,
             ["Lethe:Demo"] = "true",
         };
         TestDatabaseHandle? database = null;
@@ -52,6 +49,9 @@ public sealed class LetheHost : IAsyncDisposable
             all["Lethe:Database:ConnectionString"] = database.ConnectionString;
             all["Lethe:Database:MigrateOnStart"] = "true";
         }
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"lethe-server-test-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dataDirectory);
+        all["Lethe:DataDirectory"] = dataDirectory;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;

@@ -55,7 +55,7 @@ public sealed class ExternalAuthorityTests(ExternalAuthorityServers servers) : I
         Assert.Equal(email, me.Email);
         Assert.Equal("Erin External", me.DisplayName);
         Assert.Empty(me.Roles);
-        Assert.Equal(me, again);
+        Assert.Equal((me.ObjectId, me.Email, me.DisplayName, me.AuthorId), (again.ObjectId, again.Email, again.DisplayName, again.AuthorId));
         Assert.Equal(1, await host.WithDbAsync(db => db.Users.CountAsync(u => u.Id == oid, Ct)));
     }
 
@@ -83,7 +83,40 @@ public sealed class ExternalAuthorityTests(ExternalAuthorityServers servers) : I
         var authority = await servers.AuthorityAsync();
         var sub = Guid.NewGuid();
 
-        var me = await host.As(authority.Mint(new Dictionary<string, object> { ["sub"] = sub.ToString() })).GetMeAsync(Ct);
+        var me = await host.As(authority.Mint(new Dictionary<string, object> { ["sub"] = sub.ToString(), ["preferred_username"] = $"sub-{sub:N}@contoso.test" })).GetMeAsync(Ct);
+
+        Assert.Equal(sub, me.ObjectId);
+        Assert.Equal($"sub-{sub:N}@contoso.test", me.Email);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_token_without_an_email_provisions_a_user_without_one(DatabaseProvider provider)
+    {
+        var host = await servers.GetAsync(provider);
+        var authority = await servers.AuthorityAsync();
+        var oid = Guid.NewGuid();
+
+        // Provisioning is written for this (UserName falls back to the object ID, EmailConfirmed = email
+        // is not null), and Entra ID access tokens often carry no email claim.
+        var me = await host.As(authority.Mint(new Dictionary<string, object> { ["oid"] = oid.ToString(), ["name"] = "No Mail" })).GetMeAsync(Ct);
+
+        Assert.Equal(oid, me.ObjectId);
+        Assert.Equal("", me.Email);
+        Assert.Equal("", me.AuthorId);
+        Assert.Equal("No Mail", me.DisplayName);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_username_that_is_not_an_email_is_not_taken_for_one(DatabaseProvider provider)
+    {
+        var host = await servers.GetAsync(provider);
+        var authority = await servers.AuthorityAsync();
+        var sub = Guid.NewGuid();
+
+        // Keycloak's shape without the email scope: a UUID subject and a plain user name.
+        var me = await host.As(authority.Mint(new Dictionary<string, object> { ["sub"] = sub.ToString(), ["preferred_username"] = $"jdoe{sub:N}" })).GetMeAsync(Ct);
 
         Assert.Equal(sub, me.ObjectId);
         Assert.Equal("", me.Email);

@@ -48,6 +48,10 @@ public sealed class PersonalDataInLogsTests(Servers servers) : IClassFixture<Ser
         var entries = host.Logs.Entries;
         Assert.True(entries.Count > before, "The server logged nothing: the capture is not wired.");
         Assert.Contains(entries, e => e.Level <= LogLevel.Debug);
+        // The framework's own categories are captured too: hosting, authentication, EF Core's SQL.
+        Assert.Contains(entries, e => e.Category.StartsWith("Microsoft.AspNetCore.Hosting", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.Category.StartsWith("Microsoft.AspNetCore.Authentication", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.Category == "Microsoft.EntityFrameworkCore.Database.Command");
         var secrets = new[] { email, unknownEmail, displayName, email.Split('@')[0], unknownEmail.Split('@')[0], token }
             .Concat(DemoAccounts.All.SelectMany(a => new[] { a.Email, a.DisplayName }))
             .ToArray();

@@ -66,7 +66,8 @@ public sealed class PersonalDataMapTests
 
         var location = Assert.Single(map.Locations, l => l.Kind == "blob");
         Assert.Equal(("Workspaces", "azureml/ExperimentRun/", ErasureStrategy.Delete), (location.Module, location.Name, location.Strategy));
-        Assert.Empty(map.Problems);
+        Assert.Equal([new PersonalField("content", PersonalDataCategory.Content, SubjectKind.ObjectId, IsSubjectKey: false)], location.Fields);
+        Assert.DoesNotContain(map.Problems, p => p.Contains("azureml", StringComparison.Ordinal));
     }
 
     [Fact]
