@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/start-*, scripts/stop-services and scripts/test. Sourced, not run.
 #
 # Convention: a start-* script installs what its service needs, starts it on loopback in its
@@ -98,7 +99,7 @@ ensure_apt_packages() {
 # Newest PostgreSQL server from Debian's packages: /usr/lib/postgresql/<version>/bin.
 postgres_bin() {
   local dir
-  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n | tail -n 1)
+  dir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k5,5n | tail -n 1)
   [[ -n $dir && -x $dir/postgres ]] || die "no PostgreSQL server in /usr/lib/postgresql/*/bin"
   printf '%s\n' "$dir"
 }
@@ -137,6 +138,7 @@ start_detached() {
   local dir=$1 logfile=$2
   shift 2
   rm -f "$dir/pid"
+  # shellcheck disable=SC2016 # expanded by the inner bash, on purpose
   setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$dir/pid" "$@" </dev/null >"$logfile" 2>&1 &
   local i
   for ((i = 0; i < 50; i++)); do
