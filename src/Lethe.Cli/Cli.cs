@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Lethe.Cli.Commands;
 
@@ -35,11 +36,14 @@ internal static class Cli
         return await parse.InvokeAsync(configuration, ct);
     }
 
-    public static RootCommand CreateRootCommand(Terminal terminal)
+    public static Command CreateRootCommand(Terminal terminal)
     {
         var options = new CommonOptions();
-        var root = new RootCommand("Lethe: a self-hosted, privacy-first control plane.")
+        // Not a RootCommand: that one is named after the running assembly (Lethe.Cli), and the command is `lethe`.
+        var root = new Command("lethe", "Lethe: a self-hosted, privacy-first control plane.")
         {
+            new HelpOption(),
+            new VersionOption(),
             ServeCommands.Create(terminal),
             AccountCommands.CreateLogin(terminal, options),
             AccountCommands.CreateLogout(terminal, options),
@@ -60,6 +64,18 @@ internal static class Cli
     public static void Handle(this Command command, Terminal terminal, CommonOptions options, Func<Invocation, CancellationToken, Task<int>> action)
         => command.SetAction((parse, ct) => new Invocation(terminal, parse, options).RunAsync(action, ct));
 
+    /// A command that only groups others: on its own, it shows its help.
+    public static Command Group(string name, string description, params Command[] subcommands)
+    {
+        var group = new Command(name, description);
+        foreach (var subcommand in subcommands)
+        {
+            group.Subcommands.Add(subcommand);
+        }
+        group.SetAction(parse => new HelpAction().Invoke(parse));
+        return group;
+    }
+
     /// Adds options to a command and returns it, for building the tree in one expression.
     public static Command With(this Command command, params Option[] options)
     {
@@ -72,7 +88,12 @@ internal static class Cli
 
     private static async Task WriteUsageErrorsAsync(ParseResult parse, TextWriter error)
     {
-        foreach (var e in parse.Errors)
+        // The first word not understood is the one to fix; the words after it, and "Required command
+        // was not provided", follow from it.
+        var errors = parse.UnmatchedTokens.Count > 0
+            ? parse.Errors.Where(e => !e.Message.StartsWith("Required command", StringComparison.Ordinal) && !parse.UnmatchedTokens.Skip(1).Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))).ToList()
+            : [.. parse.Errors];
+        foreach (var e in errors.Count > 0 ? errors : [.. parse.Errors])
         {
             await error.WriteLineAsync($"error: {e.Message}");
         }
@@ -105,7 +126,7 @@ internal static class Cli
         var names = new List<string>();
         for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
         {
-            names.Add(result.Command is RootCommand ? "lethe" : result.Command.Name);
+            names.Add(result.Command.Name);
         }
         names.Reverse();
         return string.Join(' ', names);

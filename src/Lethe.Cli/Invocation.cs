@@ -155,7 +155,7 @@ internal sealed class Invocation(Terminal terminal, ParseResult parse, CommonOpt
     /// Empty results are said on stderr, so that stdout stays empty for a script.
     public Task WriteNothingAsync(string message) => terminal.Error.WriteLineAsync(message);
 
-    public void Write(Spectre.Console.Rendering.IRenderable renderable) => terminal.Console.Write(renderable);
+    public void Write(Spectre.Console.Rendering.IRenderable renderable) => terminal.Write(renderable);
 
     /// A borderless table with bold headers, one row per line: readable, and still fine for grep.
     public static Table Table(params string[] headers)

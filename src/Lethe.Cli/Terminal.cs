@@ -1,4 +1,6 @@
+using System.Globalization;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace Lethe.Cli;
 
@@ -14,6 +16,9 @@ internal sealed class Terminal
 
     /// Environment variables; tests hand in their own, so that parallel tests never share a login.
     public required Func<string, string?> Variable { get; init; }
+
+    /// Standard output is a terminal: tables are drawn for a person, with bold headers.
+    public bool IsTerminal { get; init; }
 
     /// Both ends are a person at a terminal: prompts and progress bars make sense.
     public bool IsInteractive { get; init; }
@@ -34,6 +39,7 @@ internal sealed class Terminal
             In = System.Console.In,
             Console = CreateConsole(System.Console.Out, isTerminal, interactive),
             Variable = Environment.GetEnvironmentVariable,
+            IsTerminal = isTerminal,
             IsInteractive = interactive,
             HandlesSignals = true,
         };
@@ -48,7 +54,7 @@ internal sealed class Terminal
         Variable = name => environment.GetValueOrDefault(name),
     };
 
-    private static IAnsiConsole CreateConsole(TextWriter writer, bool isTerminal, bool interactive)
+    public static IAnsiConsole CreateConsole(TextWriter writer, bool isTerminal, bool interactive)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -63,5 +69,25 @@ internal sealed class Terminal
             console.Profile.Width = 1_000;
         }
         return console;
+    }
+
+    /// Draws a table or grid: on a terminal as Spectre.Console does; redirected, as plain lines
+    /// without the padding after the last column.
+    public void Write(IRenderable renderable)
+    {
+        if (IsTerminal)
+        {
+            Console.Write(renderable);
+            return;
+        }
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        CreateConsole(text, isTerminal: false, interactive: false).Write(renderable);
+        foreach (var line in text.ToString().Split('\n'))
+        {
+            if (line.Length > 0)
+            {
+                Out.WriteLine(line.TrimEnd());
+            }
+        }
     }
 }

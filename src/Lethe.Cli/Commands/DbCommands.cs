@@ -34,6 +34,6 @@ internal static class DbCommands
             }
             return ExitCodes.Success;
         });
-        return new Command("db", "The database: schema migrations") { migrate };
+        return Cli.Group("db", "The database: schema migrations", migrate);
     }
 }

@@ -44,7 +44,7 @@ internal static class GroupCommands
             return ExitCodes.Success;
         });
 
-        return new Command("group", "Resource groups: what a subscription holds") { list, show, create };
+        return Cli.Group("group", "Resource groups: what a subscription holds", list, show, create);
     }
 
     private static string Path(string subscription, string name) => $"subscriptions/{Invocation.Segment(subscription)}/resourceGroups/{Invocation.Segment(name)}";

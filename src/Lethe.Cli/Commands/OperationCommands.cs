@@ -46,7 +46,7 @@ internal static class OperationCommands
             return ExitCodes.Failed;
         });
 
-        return new Command("operation", "Long-running operations") { show, wait };
+        return Cli.Group("operation", "Long-running operations", show, wait);
     }
 
     /// A GUID, or a status URL on this server (the token never goes to another host); anything

@@ -28,6 +28,6 @@ internal static class PrivacyCommands
             run.Write(table);
             return ExitCodes.Success;
         });
-        return new Command("privacy", "The privacy engine") { map };
+        return Cli.Group("privacy", "The privacy engine", map);
     }
 }

@@ -55,7 +55,7 @@ internal static class RoleCommands
             return ExitCodes.Success;
         });
 
-        return new Command("role", "Role assignments: who may do what, where") { list, assign, remove };
+        return Cli.Group("role", "Role assignments: who may do what, where", list, assign, remove);
     }
 
     private static async Task WriteAsync(Invocation run, IReadOnlyList<RoleAssignmentResource> assignments, string? none)

@@ -54,7 +54,7 @@ internal static class SeedCommands
                 return ExitCodes.Success;
             }
             await run.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"Seeded {result.UsersCreated:N0} users into {target.Describe()}: {result.Rows:N0} rows in {seconds:0.0} s ({result.Rows / seconds:N0} rows/s)."));
+                $"Seeded {result.UsersCreated:N0} user{(result.UsersCreated == 1 ? "" : "s")} into {target.Describe()}: {result.Rows:N0} rows in {seconds:0.0} s ({result.Rows / seconds:N0} rows/s)."));
             var table = Invocation.Table("Table", "Rows");
             foreach (var (name, rows) in result.RowsByTable)
             {

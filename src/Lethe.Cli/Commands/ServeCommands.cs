@@ -85,7 +85,7 @@ internal static class ServeCommands
     {
         var first = app.Urls.FirstOrDefault() ?? DefaultUrls;
         var data = Path.GetFullPath(app.Configuration["Lethe:DataDirectory"] is { Length: > 0 } d ? d : new DataOptions().DataDirectory);
-        var provider = app.Configuration["Lethe:Database:Provider"] is { Length: > 0 } p ? p : nameof(DatabaseProvider.Sqlite);
+        var provider = Enum.TryParse<DatabaseProvider>(app.Configuration["Lethe:Database:Provider"], ignoreCase: true, out var p) && p == DatabaseProvider.Postgres ? "PostgreSQL" : "SQLite";
         await run.WriteLineAsync($"Lethe is listening on {string.Join(", ", app.Urls)}. Press Ctrl+C to stop.");
         run.Write(Invocation.Details(
             ("Portal", $"{first}/"),

@@ -40,7 +40,7 @@ internal static class SubscriptionCommands
             return ExitCodes.Success;
         });
 
-        return new Command("subscription", "Subscriptions: the top of the resource hierarchy") { list, show, create };
+        return Cli.Group("subscription", "Subscriptions: the top of the resource hierarchy", list, show, create);
     }
 
     private static async Task WriteAsync(Invocation run, List<SubscriptionResource> subscriptions, string? none)

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -88,11 +90,34 @@ public static class ScaleData
         ArgumentOutOfRangeException.ThrowIfNegative(options.Users);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
         var started = Stopwatch.GetTimestamp();
-        var writer = new BulkWriter(db);
         // Nothing is read back: the change tracker would only cost memory.
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         db.ChangeTracker.QueryTrackingBehavior = QueryTrackingBehavior.NoTracking;
+        // One connection for the whole run: its prepared statements and cache outlive each batch.
+        await db.Database.OpenConnectionAsync(ct);
+        var sqlite = db.Database.ProviderName == LetheDb.SqliteProvider;
+        try
+        {
+            if (sqlite)
+            {
+                // SQLite's default page cache is 2 MB; the indexes on random GUIDs would miss it on most inserts.
+                await db.Database.ExecuteSqlRawAsync("PRAGMA cache_size = -262144", ct);
+            }
+            await using var writer = new BulkWriter(db, maxParameters: sqlite ? 1 : 30_000);
+            return await WriteAsync(db, writer, options, parts, progress, started, ct);
+        }
+        finally
+        {
+            if (sqlite)
+            {
+                await db.Database.ExecuteSqlRawAsync("PRAGMA cache_size = -2000", CancellationToken.None);
+            }
+            await db.Database.CloseConnectionAsync();
+        }
+    }
 
+    private static async Task<ScaleResult> WriteAsync(LetheDb db, BulkWriter writer, ScaleOptions options, IReadOnlyList<ScalePart> parts, IProgress<ScaleProgress>? progress, long started, CancellationToken ct)
+    {
         var first = await NextIndexAsync(db, ct);
         var subscriptions = Enumerable.Range(0, (options.Users + UsersPerSubscription - 1) / UsersPerSubscription)
             .Select(k => SubscriptionFor(options, k)).ToList();
@@ -116,7 +141,7 @@ public static class ScaleData
                 {
                     if (part.PerUser is { } perUser)
                     {
-                        rows.AddRange(perUser(user, new Random(SeedFor(options.Seed, i, part.Name))));
+                        rows.AddRange(perUser(user, Stream(options.Seed, i, part.Name)));
                     }
                 }
             }
@@ -158,7 +183,7 @@ public static class ScaleData
                 {
                     if (part.PerGroup is { } perGroup)
                     {
-                        rows.AddRange(perGroup(group, new Random(SeedFor(options.Seed, group.SubscriptionIndex * GroupsPerSubscription + GroupNumber(group), part.Name + "/group"))));
+                        rows.AddRange(perGroup(group, Stream(options.Seed, group.SubscriptionIndex * GroupsPerSubscription + GroupNumber(group), part.Name + "/group")));
                     }
                 }
             }
@@ -170,7 +195,7 @@ public static class ScaleData
 
     private static ScaleSubscription SubscriptionFor(ScaleOptions options, int k)
     {
-        var random = new Random(SeedFor(options.Seed, k, "subscription"));
+        var random = Stream(options.Seed, k, "subscription");
         var id = NewGuid(random);
         var createdAt = CreatedBefore(options.Epoch, random);
         var groups = Enumerable.Range(1, GroupsPerSubscription)
@@ -183,7 +208,7 @@ public static class ScaleData
 
     private static ScaleUser UserFor(ScaleOptions options, int index, IReadOnlyList<ScaleGroup> groups)
     {
-        var random = new Random(SeedFor(options.Seed, index, "user"));
+        var random = Stream(options.Seed, index, "user");
         var id = NewGuid(random);
         var displayName = FirstNames[random.Next(FirstNames.Length)] + " " + LastNames[random.Next(LastNames.Length)];
         var createdAt = CreatedBefore(options.Epoch, random);
@@ -223,7 +248,7 @@ public static class ScaleData
 
     private static IEnumerable<RoleAssignment> RoleAssignmentsFor(ScaleUser user, ScaleSubscription subscription, ScaleOptions options)
     {
-        var random = new Random(SeedFor(options.Seed, user.Index, "roles"));
+        var random = Stream(options.Seed, user.Index, "roles");
         foreach (var (group, role) in user.Roles)
         {
             yield return RoleAssignment.Create(group.ResourceId, user.ObjectId, role, user.CreatedAt, NewGuid(random));
@@ -248,20 +273,59 @@ public static class ScaleData
         return new Guid(bytes);
     }
 
-    /// A seed per (run seed, index, purpose). string.GetHashCode is randomized per process, so the
-    /// purpose is hashed with FNV-1a; the mix is SplitMix64's finalizer.
-    internal static int SeedFor(int seed, int index, string purpose)
+    /// The random stream of one (run seed, index, purpose). System.Random's seeded constructor takes
+    /// 31 bits, so among 100,000s of users some would share a stream, and their GUIDs would collide;
+    /// these streams start from distinct 64-bit states. string.GetHashCode is randomized per process,
+    /// so the purpose is hashed with FNV-1a.
+    public static Random Stream(int seed, long index, string purpose)
     {
         var hash = 14695981039346656037UL;
         foreach (var c in purpose)
         {
             hash = (hash ^ c) * 1099511628211UL;
         }
-        var z = hash ^ ((ulong)(uint)seed << 32) ^ (uint)index;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
-        return (int)(z & int.MaxValue);
+        return new SplitMix64(hash ^ ((ulong)(uint)seed << 32) ^ (ulong)index);
+    }
+
+    /// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and the same numbers on every platform and .NET version.
+    private sealed class SplitMix64(ulong state) : Random
+    {
+        private ulong _state = state;
+
+        private ulong NextUInt64()
+        {
+            var z = _state += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+
+        // The modulo's bias is below 2^-32 for the small ranges test data uses.
+        public override int Next() => (int)(NextUInt64() % int.MaxValue);
+        public override int Next(int maxValue) => maxValue < 0 ? throw new ArgumentOutOfRangeException(nameof(maxValue)) : maxValue <= 1 ? 0 : (int)(NextUInt64() % (uint)maxValue);
+        public override int Next(int minValue, int maxValue) => minValue > maxValue ? throw new ArgumentOutOfRangeException(nameof(minValue)) : (int)(minValue + NextInt64((long)maxValue - minValue));
+        public override long NextInt64() => (long)(NextUInt64() % long.MaxValue);
+        public override long NextInt64(long maxValue) => maxValue < 0 ? throw new ArgumentOutOfRangeException(nameof(maxValue)) : maxValue <= 1 ? 0 : (long)(NextUInt64() % (ulong)maxValue);
+        public override long NextInt64(long minValue, long maxValue) => minValue > maxValue ? throw new ArgumentOutOfRangeException(nameof(minValue)) : minValue + (long)(maxValue == minValue ? 0 : NextUInt64() % (ulong)(maxValue - minValue));
+        public override double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+        public override float NextSingle() => (NextUInt64() >> 40) * (1.0f / (1U << 24));
+        protected override double Sample() => NextDouble();
+        public override void NextBytes(byte[] buffer) => NextBytes(buffer.AsSpan());
+
+        public override void NextBytes(Span<byte> buffer)
+        {
+            while (buffer.Length >= 8)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(buffer, NextUInt64());
+                buffer = buffer[8..];
+            }
+            if (buffer.Length > 0)
+            {
+                Span<byte> last = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(last, NextUInt64());
+                last[..buffer.Length].CopyTo(buffer);
+            }
+        }
     }
 
     /// Rows grouped by entity type, in the order their types first appear: parents before children.
@@ -292,11 +356,14 @@ public static class ScaleData
         }
     }
 
-    /// Multi-row INSERT statements built from the EF model, one transaction per batch. The model
-    /// gives the table, the columns and each provider's value conversions (GUIDs as text and times
-    /// as ticks on SQLite, enums as strings), so the rows are exactly what SaveChanges would write,
-    /// at a fraction of the cost: no change tracking, no per-row round trip.
-    private sealed class BulkWriter(LetheDb db)
+    /// INSERT statements built from the EF model, one transaction per batch. The model gives the
+    /// table, the columns and each provider's value conversions (GUIDs as text and times as ticks on
+    /// SQLite, enums as strings), so the rows are exactly what SaveChanges would write, at a fraction
+    /// of the cost: no change tracking, and each statement is prepared once and run again with new values.
+    /// <paramref name="maxParameters"/>: SQLite finds each named parameter with a linear scan, so a
+    /// statement's cost grows with the square of its parameters, and it has no round trips to save:
+    /// one row per statement. PostgreSQL takes up to 65,535 parameters, and each statement saved is a round trip.
+    private sealed class BulkWriter(LetheDb db, int maxParameters) : IAsyncDisposable
     {
         private readonly Dictionary<Type, Table> _tables = [];
         private readonly ISqlGenerationHelper _sql = db.GetService<ISqlGenerationHelper>();
@@ -310,34 +377,52 @@ public static class ScaleData
             {
                 return;
             }
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var connection = db.Database.GetDbConnection();
-            foreach (var (type, list) in rows.Tables)
+            await using (var transaction = await db.Database.BeginTransactionAsync(ct))
             {
-                var table = TableFor(type);
-                for (var offset = 0; offset < list.Count; offset += table.RowsPerStatement)
+                foreach (var (type, list) in rows.Tables)
                 {
-                    var count = Math.Min(table.RowsPerStatement, list.Count - offset);
-                    await using var command = connection.CreateCommand();
-                    command.Transaction = transaction.GetDbTransaction();
-                    command.CommandText = table.Sql(count);
-                    var n = 0;
-                    for (var r = offset; r < offset + count; r++)
+                    var table = TableFor(type);
+                    for (var offset = 0; offset < list.Count; offset += table.RowsPerStatement)
                     {
-                        foreach (var column in table.Columns)
+                        var count = Math.Min(table.RowsPerStatement, list.Count - offset);
+                        var command = await table.CommandAsync(count, transaction.GetDbTransaction(), _sql, ct);
+                        try
                         {
-                            command.Parameters.Add(column.Mapping.CreateParameter(command, _sql.GenerateParameterName("p" + n++), column.Getter.GetClrValueUsingContainingEntity(list[r]), column.Property.IsNullable));
+                            var n = 0;
+                            for (var r = offset; r < offset + count; r++)
+                            {
+                                foreach (var column in table.Columns)
+                                {
+                                    command.Parameters[n++].Value = column.ValueOf(list[r]);
+                                }
+                            }
+                            await command.ExecuteNonQueryAsync(ct);
+                        }
+                        finally
+                        {
+                            // The full-size statement is kept for the next chunk; the last, shorter one is not.
+                            if (count != table.RowsPerStatement)
+                            {
+                                await command.DisposeAsync();
+                            }
                         }
                     }
-                    await command.ExecuteNonQueryAsync(ct);
                 }
+                await transaction.CommitAsync(ct);
             }
-            await transaction.CommitAsync(ct);
             foreach (var (type, list) in rows.Tables)
             {
                 var name = TableFor(type).Name;
                 RowsByTable[name] = RowsByTable.GetValueOrDefault(name) + list.Count;
                 Rows += list.Count;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var table in _tables.Values)
+            {
+                await table.DisposeAsync();
             }
         }
 
@@ -352,7 +437,7 @@ public static class ScaleData
                     .Where(p => !IsIdentity(p))
                     .Select(p => new Column(p, p.GetColumnName(store) ?? throw new InvalidOperationException($"{type.Name}.{p.Name} has no column."), p.GetRelationalTypeMapping(), p.GetGetter()))
                     .ToList();
-                table = new Table(name, _sql.DelimitIdentifier(name, entity.GetSchema()), columns, _sql);
+                table = new Table(name, _sql.DelimitIdentifier(name, entity.GetSchema()), columns, Math.Max(1, Math.Min(1_000, maxParameters / columns.Count)));
                 _tables[type] = table;
             }
             return table;
@@ -363,40 +448,62 @@ public static class ScaleData
             => property.IsPrimaryKey() && property.ValueGenerated == ValueGenerated.OnAdd && (property.ClrType == typeof(int) || property.ClrType == typeof(long));
     }
 
-    private sealed record Column(IProperty Property, string Name, RelationalTypeMapping Mapping, IClrPropertyGetter Getter);
-
-    private sealed class Table(string name, string delimited, IReadOnlyList<Column> columns, ISqlGenerationHelper sql)
+    private sealed record Column(IProperty Property, string Name, RelationalTypeMapping Mapping, IClrPropertyGetter Getter)
     {
-        private readonly Dictionary<int, string> _statements = [];
+        /// The value as the provider stores it, through the model's value converter.
+        public object ValueOf(object entity)
+        {
+            var value = Getter.GetClrValueUsingContainingEntity(entity);
+            if (value is not null && Mapping.Converter is { } converter)
+            {
+                value = converter.ConvertToProvider(value);
+            }
+            return value ?? DBNull.Value;
+        }
+    }
+
+    private sealed class Table(string name, string delimited, IReadOnlyList<Column> columns, int rowsPerStatement) : IAsyncDisposable
+    {
+        private DbCommand? _full;
 
         public string Name => name;
         public IReadOnlyList<Column> Columns => columns;
-        // Below SQLite's limit of 32,766 parameters per statement (PostgreSQL allows 65,535).
-        private const int MaxParameters = 30_000;
+        public int RowsPerStatement => rowsPerStatement;
 
-        public int RowsPerStatement { get; } = Math.Max(1, Math.Min(1_000, MaxParameters / columns.Count));
-
-        public string Sql(int rows)
+        /// An INSERT of <paramref name="rows"/> rows, its parameters typed by the model's mappings.
+        /// The full-size one is prepared once: PostgreSQL then parses and plans it once, not per chunk.
+        public async Task<DbCommand> CommandAsync(int rows, DbTransaction transaction, ISqlGenerationHelper sql, CancellationToken ct)
         {
-            if (_statements.TryGetValue(rows, out var text))
+            if (rows == rowsPerStatement && _full is not null)
             {
-                return text;
+                _full.Transaction = transaction;
+                return _full;
             }
-            var sb = new StringBuilder("INSERT INTO ").Append(delimited).Append(" (")
+            var command = transaction.Connection!.CreateCommand();
+            command.Transaction = transaction;
+            var text = new StringBuilder("INSERT INTO ").Append(delimited).Append(" (")
                 .AppendJoin(", ", columns.Select(c => sql.DelimitIdentifier(c.Name))).Append(") VALUES ");
             var n = 0;
             for (var r = 0; r < rows; r++)
             {
-                sb.Append(r == 0 ? "(" : ", (");
+                text.Append(r == 0 ? "(" : ", (");
                 for (var c = 0; c < columns.Count; c++)
                 {
-                    sb.Append(c == 0 ? "" : ", ").Append(sql.GenerateParameterNamePlaceholder("p" + n++));
+                    var parameter = "p" + n++;
+                    text.Append(c == 0 ? "" : ", ").Append(sql.GenerateParameterNamePlaceholder(parameter));
+                    command.Parameters.Add(columns[c].Mapping.CreateParameter(command, sql.GenerateParameterName(parameter), null, columns[c].Property.IsNullable));
                 }
-                sb.Append(')');
+                text.Append(')');
             }
-            text = sb.ToString();
-            _statements[rows] = text;
-            return text;
+            command.CommandText = text.ToString();
+            if (rows == rowsPerStatement)
+            {
+                await command.PrepareAsync(ct);
+                _full = command;
+            }
+            return command;
         }
+
+        public ValueTask DisposeAsync() => _full?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 }
