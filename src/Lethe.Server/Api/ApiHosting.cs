@@ -22,7 +22,13 @@ internal static class ApiHosting
         // Bad request bodies and parameters become exceptions that the handler turns into problem
         // details with what was wrong, in every environment (by default Production hides the reason).
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddOpenApi();
+        // The document is named for the product, not for whichever host assembly (server or CLI) runs it.
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Lethe API";
+            document.Info.Description = "Workspaces, Gallery and Labs data with export, erasure and evidence. Errors are RFC 7807 problem details.";
+            return Task.CompletedTask;
+        }));
         services.AddPersonalDataMap();
         services.AddHealthChecks()
             .AddDbContextCheck<LetheDb>("database", tags: ["ready"]);
