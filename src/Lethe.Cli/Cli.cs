@@ -30,8 +30,10 @@ internal static class Cli
             Error = terminal.Error,
             // Invocation.RunAsync handles every failure: no stack trace reaches the user.
             EnableDefaultExceptionHandler = false,
-            // Ctrl-C cancels the command's token; it then has this long to stop cleanly before the process exits with 130.
-            ProcessTerminationTimeout = terminal.HandlesSignals ? TimeSpan.FromSeconds(10) : null,
+            // Ctrl-C cancels the command's token; it then has this long to stop cleanly before the process
+            // exits with 130. `serve` drains requests and workers within the host's 30 s shutdown timeout.
+            ProcessTerminationTimeout = !terminal.HandlesSignals ? null
+                : parse.CommandResult.Command.Name == "serve" ? TimeSpan.FromSeconds(35) : TimeSpan.FromSeconds(10),
         };
         return await parse.InvokeAsync(configuration, ct);
     }
@@ -44,7 +46,7 @@ internal static class Cli
         {
             new HelpOption(),
             new VersionOption(),
-            ServeCommands.Create(terminal),
+            ServeCommands.Create(terminal, options),
             AccountCommands.CreateLogin(terminal, options),
             AccountCommands.CreateLogout(terminal, options),
             AccountCommands.CreateWhoami(terminal, options),

@@ -77,7 +77,8 @@ internal sealed class Invocation(Terminal terminal, ParseResult parse, CommonOpt
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            await terminal.Error.WriteLineAsync("Interrupted.");
+            // On a terminal the cursor may still be on a prompt's line.
+            await terminal.Error.WriteLineAsync(terminal.IsInteractive ? Environment.NewLine + "Interrupted." : "Interrupted.");
             return ExitCodes.Interrupted;
         }
         catch (CliException e)
@@ -116,7 +117,7 @@ internal sealed class Invocation(Terminal terminal, ParseResult parse, CommonOpt
         var messages = new List<string>();
         for (var x = e; x is not null; x = x.InnerException)
         {
-            if (!messages.Any(m => m.Contains(x.Message, StringComparison.Ordinal)))
+            if (!messages.Any(m => m.Contains(x.Message.TrimEnd('.'), StringComparison.OrdinalIgnoreCase)))
             {
                 messages.Add(x.Message);
             }
@@ -172,11 +173,11 @@ internal sealed class Invocation(Terminal terminal, ParseResult parse, CommonOpt
     public static void AddRow(Table table, params string?[] cells)
         => table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(c ?? "")).ToArray());
 
-    /// "Key  value" lines for one object.
+    /// "Key  value" lines for one object; a null value leaves its line out.
     public static Grid Details(params (string Key, string? Value)[] rows)
     {
         var grid = new Grid().AddColumn(new GridColumn().PadRight(3)).AddColumn();
-        foreach (var (key, value) in rows)
+        foreach (var (key, value) in rows.Where(r => r.Value is not null))
         {
             grid.AddRow(new Text(key, new Style(decoration: Decoration.Bold)), new Text(value ?? ""));
         }

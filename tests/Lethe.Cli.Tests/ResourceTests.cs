@@ -104,6 +104,46 @@ public sealed class ResourceTests(TestServer server) : IClassFixture<TestServer>
     }
 
     [Fact]
+    public async Task Group_delete_follows_the_operation_to_its_end_and_the_group_is_gone()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.Operator.Email);
+        var id = Guid.NewGuid().ToString();
+        Assert.Equal(0, (await user.RunAsync("subscription", "create", "--id", id, "--name", "Doomed")).ExitCode);
+        Assert.Equal(0, (await user.RunAsync("group", "create", "-s", id, "-n", "doomed-rg", "-l", "westeurope")).ExitCode);
+
+        var deleted = await user.RunAsync("group", "delete", "-s", id, "doomed-rg");
+        var show = await user.RunAsync("group", "show", "-s", id, "doomed-rg");
+
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        Assert.Matches("Status +Succeeded", deleted.Out);
+        Assert.Equal(ExitCodes.Failed, show.ExitCode);
+        Assert.Contains("Not found.", show.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Group_delete_with_no_wait_prints_the_operation_that_operation_wait_follows()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.Operator.Email);
+        var id = Guid.NewGuid().ToString();
+        Assert.Equal(0, (await user.RunAsync("subscription", "create", "--id", id, "--name", "Later")).ExitCode);
+        Assert.Equal(0, (await user.RunAsync("group", "create", "-s", id, "-n", "later-rg", "-l", "westeurope")).ExitCode);
+
+        var started = await user.RunAsync("group", "delete", "-s", id, "later-rg", "--no-wait", "-o", "json");
+        var operation = started.Json<OperationStatus>();
+        var waited = await user.RunAsync("operation", "wait", operation.Id, "--interval", "0.2", "-o", "json");
+        var shown = await user.RunAsync("operation", "show", operation.Name);
+
+        Assert.True(started.ExitCode == 0, started.ToString());
+        Assert.True(waited.ExitCode == 0, waited.ToString());
+        var done = waited.Json<OperationStatus>();
+        Assert.Equal(OperationStates.Succeeded, done.Status);
+        Assert.Equal(100, done.PercentComplete);
+        Assert.Matches("Status +Succeeded", shown.Out);
+    }
+
+    [Fact]
     public async Task An_unknown_operation_is_not_found()
     {
         using var user = new CliUser(server.Url);

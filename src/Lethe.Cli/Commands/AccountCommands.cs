@@ -24,7 +24,7 @@ internal static class AccountCommands
                     : throw CliException.Usage("--email is needed: there is no terminal to ask for it.");
             }
             var password = run.Value(passwordStdin) ? await ReadPasswordAsync(terminal.In, ct)
-                : terminal.IsInteractive ? await terminal.Console.PromptAsync(new TextPrompt<string>("Password:").Secret(), ct)
+                : terminal.IsInteractive ? await terminal.Console.PromptAsync(new TextPrompt<string>("Password:").Secret(null), ct)
                 : throw CliException.Usage("There is no terminal to ask for the password.", "Pipe it in with --password-stdin.");
 
             AccessTokenResponse tokens;

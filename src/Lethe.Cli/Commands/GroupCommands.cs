@@ -44,7 +44,33 @@ internal static class GroupCommands
             return ExitCodes.Success;
         });
 
-        return Cli.Group("group", "Resource groups: what a subscription holds", list, show, create);
+        var deleteSubscription = Subscription();
+        var deleteName = new Argument<string>("NAME") { Description = "The resource group's name" };
+        var noWait = new Option<bool>("--no-wait") { Description = "Print the operation and return at once; `lethe operation wait` follows it" };
+        var delete = new Command("delete", "Delete a resource group and everything in it: a long-running operation, followed with a progress bar")
+            { deleteName }.With(deleteSubscription, noWait, options.Server, options.Output);
+        delete.Handle(terminal, options, async (run, ct) =>
+        {
+            using var connection = await run.ConnectAsync(signedIn: true, ct);
+            var name = run.Value(deleteName)!;
+            // 202 Accepted: the answer is the operation's first status.
+            var operation = await connection.Client.SendAsync<OperationStatus>(HttpMethod.Delete, Path(run.Value(deleteSubscription)!, name), null, ct);
+            if (!run.Value(noWait))
+            {
+                return await OperationCommands.WaitAsync(run, connection, operation.Name, $"Deleting {name}", TimeSpan.FromSeconds(1), ct);
+            }
+            if (run.Json)
+            {
+                await run.WriteJsonAsync(operation);
+            }
+            else
+            {
+                await run.WriteLineAsync($"Deleting {name}: operation {operation.Name}. Follow it with `lethe operation wait {operation.Name}`.");
+            }
+            return ExitCodes.Success;
+        });
+
+        return Cli.Group("group", "Resource groups: what a subscription holds", list, show, create, delete);
     }
 
     private static string Path(string subscription, string name) => $"subscriptions/{Invocation.Segment(subscription)}/resourceGroups/{Invocation.Segment(name)}";

@@ -9,7 +9,7 @@ internal static class OperationCommands
 {
     public static Command Create(Terminal terminal, CommonOptions options)
     {
-        Argument<string> Operation() => new("OPERATION") { Description = "The operation ID (a GUID) or the URL of its Azure-AsyncOperation header" };
+        Argument<string> Operation() => new("OPERATION") { Description = "The operation ID (a GUID), its path /operations/{id}, or the URL of its Azure-AsyncOperation header" };
 
         var showId = Operation();
         var show = new Command("show", "Show an operation's status") { showId }.With(options.Server, options.Output);
@@ -34,19 +34,24 @@ internal static class OperationCommands
         wait.Handle(terminal, options, async (run, ct) =>
         {
             using var connection = await run.ConnectAsync(signedIn: true, ct);
-            var operation = Reference(run.Value(waitId)!, connection.Server);
-            var status = await run.WithProgressAsync($"Operation {run.Value(waitId)}", 100, report =>
-                connection.Client.WaitForOperationAsync(operation, new InlineProgress<int>(p => report(p)), TimeSpan.FromSeconds(run.Value(interval)), ct));
-            await WriteAsync(run, status);
-            if (status.Status == OperationStates.Succeeded)
-            {
-                return ExitCodes.Success;
-            }
-            await run.WriteErrorAsync(status.Error is { } error ? $"The operation {status.Status.ToLowerInvariant()}: {error.Message}" : $"The operation ended as {status.Status}.", null);
-            return ExitCodes.Failed;
+            return await WaitAsync(run, connection, Reference(run.Value(waitId)!, connection.Server), $"Operation {run.Value(waitId)}", TimeSpan.FromSeconds(run.Value(interval)), ct);
         });
 
         return Cli.Group("operation", "Long-running operations", show, wait);
+    }
+
+    /// Polls until the operation ends, with a progress bar on a terminal; exit code 1 when it did not succeed.
+    public static async Task<int> WaitAsync(Invocation run, ServerConnection connection, string operation, string description, TimeSpan interval, CancellationToken ct)
+    {
+        var status = await run.WithProgressAsync(description, 100, report =>
+            connection.Client.WaitForOperationAsync(operation, new InlineProgress<int>(p => report(p)), interval, ct));
+        await WriteAsync(run, status);
+        if (status.Status == OperationStates.Succeeded)
+        {
+            return ExitCodes.Success;
+        }
+        await run.WriteErrorAsync(status.Error is { } error ? $"The operation {status.Status.ToLowerInvariant()}: {error.Message}" : $"The operation ended as {status.Status}.", null);
+        return ExitCodes.Failed;
     }
 
     /// A GUID, or a status URL on this server (the token never goes to another host); anything
@@ -61,10 +66,11 @@ internal static class OperationCommands
         {
             return server.IsBaseOf(url) ? url.ToString() : throw CliException.Usage($"The operation URL is not on {server}.");
         }
-        return $"operations/{Invocation.Segment(value)}";
+        // "/operations/{id}", as a status body's id names it.
+        return $"operations/{Invocation.Segment(value.TrimEnd('/').Split('/')[^1])}";
     }
 
-    private static async Task WriteAsync(Invocation run, OperationStatus status)
+    public static async Task WriteAsync(Invocation run, OperationStatus status)
     {
         if (run.Json)
         {

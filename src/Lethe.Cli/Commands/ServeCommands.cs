@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 using Lethe.Demo;
 using Lethe.Server;
 using Microsoft.AspNetCore.Builder;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Lethe.Cli.Commands;
 
@@ -15,9 +17,8 @@ internal static class ServeCommands
 {
     public const string DefaultUrls = "http://127.0.0.1:5080";
 
-    public static Command Create(Terminal terminal)
+    public static Command Create(Terminal terminal, CommonOptions options)
     {
-        var options = new CommonOptions();
         var database = new DatabaseOptionSet();
         var urls = new Option<string?>("--urls") { Description = $"Where to listen, ';'-separated [default: $ASPNETCORE_URLS, else {DefaultUrls}]", HelpName = "URLS" };
         var demo = new Option<bool>("--demo") { Description = "Create the demo accounts and data set in an empty database (README: Demo accounts)" };
@@ -47,8 +48,10 @@ internal static class ServeCommands
                 Set("Lethe:Demo", "true");
             }
 
-            await using var app = await LetheServer.BuildAsync([.. configuration], Defaults, ct);
+            var started = new StrongBox<bool>();
+            await using var app = await LetheServer.BuildAsync([.. configuration], builder => Defaults(builder, started), ct);
             await app.StartAsync(ct);
+            started.Value = true;
             await WriteBannerAsync(run, app);
             await app.WaitForShutdownAsync(ct);
             await run.WriteLineAsync("Lethe stopped.");
@@ -59,8 +62,11 @@ internal static class ServeCommands
 
     /// What `lethe serve` does unless configured otherwise: listen on loopback only, and keep the
     /// console to what an operator reads (EF Core would log every SQL statement at Information).
-    private static void Defaults(WebApplicationBuilder builder)
+    private static void Defaults(WebApplicationBuilder builder, StrongBox<bool> started)
     {
+        // A failed start (a port in use) is reported by `lethe serve` as one line; the host would log it
+        // again with a stack trace. Once started, the host's reports (a failed background service) are logged.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => started.Value && level >= LogLevel.Information);
         // First in the list, so that every other source (appsettings, environment, the options) overrides it.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
@@ -97,7 +103,7 @@ internal static class ServeCommands
             var server = first == DefaultUrls ? "" : $" --server {first}";
             await run.WriteLineAsync("");
             await run.WriteLineAsync($"Demo accounts, all with the password {DemoAccounts.Password}:");
-            var table = Invocation.Table("Email", "Name", "Role");
+            var table = Invocation.Table("Email", "Name", "Purpose");
             foreach (var account in DemoAccounts.All)
             {
                 Invocation.AddRow(table, account.Email, account.DisplayName, account.Purpose);
