@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Lethe.Client;
 using Lethe.Identity;
+using Lethe.Resources;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -51,8 +52,7 @@ public static class IdentityEndpoints
 
     private static async Task<Me> ToMeAsync(LetheUser user, LetheDb db, AuthorIds authorIds, CancellationToken ct)
     {
-        var roles = await db.RoleAssignments.AsNoTracking().Where(a => a.PrincipalId == user.Id)
-            .OrderBy(a => a.ScopeKey).Select(a => new MyRole(a.Scope, a.Role.ToString())).ToListAsync(ct);
+        var roles = await db.RolesOf(user.Id).Select(a => new MyRole(a.Scope, a.Role.ToString())).ToListAsync(ct);
         var email = user.Email ?? "";
         var authorId = email.Length > 0 ? await authorIds.ForAsync(email, ct) : "";
         return new Me(user.Id, email, user.DisplayName, authorId, roles);

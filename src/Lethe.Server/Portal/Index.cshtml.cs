@@ -29,8 +29,7 @@ public sealed class IndexModel(LetheDb db, SignInManager<LetheUser> signIn) : Pa
         DisplayName = user.DisplayName;
         Scopes = await VisibleScopes.LoadAsync(db, id, ct);
         var names = Scopes.Subscriptions.ToDictionary(s => s.Subscription.Id, s => s.Subscription.DisplayName);
-        var assignments = await db.RoleAssignments.AsNoTracking().Where(a => a.PrincipalId == id)
-            .OrderBy(a => a.ScopeKey).ThenBy(a => a.Role).Select(a => new { a.Scope, a.Role }).ToListAsync(ct);
+        var assignments = await db.RolesOf(id).Select(a => new { a.Scope, a.Role }).ToListAsync(ct);
         Roles = assignments.Select(a => new RoleAtScope(RoleName(a.Role), a.Scope, AppliesTo(ResourceId.Parse(a.Scope), names))).ToList();
         return Page();
     }

@@ -71,6 +71,10 @@ public static class Access
         return db.RoleAssignments.Where(a => a.PrincipalId == principalId && keys.Contains(a.ScopeKey)).Select(a => a.Role);
     }
 
+    /// Every role the principal holds, scope by scope: what `/me` and the portal's home page list.
+    public static IQueryable<RoleAssignment> RolesOf(this LetheDb db, Guid principalId)
+        => db.RoleAssignments.AsNoTracking().Where(a => a.PrincipalId == principalId).OrderBy(a => a.ScopeKey).ThenBy(a => a.Role);
+
     /// Subscriptions the principal can see: those it holds a role in or below, or all of them for a root role.
     public static IQueryable<Subscription> VisibleSubscriptions(this LetheDb db, Guid principalId)
     {
