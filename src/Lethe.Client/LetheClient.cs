@@ -8,7 +8,7 @@ using System.Text.Json.Serialization;
 namespace Lethe.Client;
 
 /// The typed client over Lethe's REST API. Error answers become <see cref="LetheApiException"/>s.
-public sealed class LetheClient
+public sealed partial class LetheClient
 {
     public static readonly JsonSerializerOptions Json = CreateJsonOptions();
 

@@ -8,8 +8,10 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Lethe;
 
 /// The one database of a Lethe deployment. Provider-agnostic: Lethe.Storage.Sqlite and
-/// Lethe.Storage.Postgres wire the provider and carry the migrations.
-public sealed class LetheDb(DbContextOptions<LetheDb> options)
+/// Lethe.Storage.Postgres wire the provider and carry the migrations. Each module adds its DbSets in
+/// a partial file in its own folder and configures its entities with IEntityTypeConfiguration classes,
+/// which OnModelCreating picks up from this assembly.
+public sealed partial class LetheDb(DbContextOptions<LetheDb> options)
     : IdentityUserContext<LetheUser, Guid, LetheUserClaim, LetheUserLogin, LetheUserToken>(options)
 {
     public const string SqliteProvider = "Microsoft.EntityFrameworkCore.Sqlite";
@@ -103,5 +105,7 @@ public sealed class LetheDb(DbContextOptions<LetheDb> options)
             s.HasKey(x => x.Name);
             s.Property(x => x.Name).HasMaxLength(64);
         });
+
+        builder.ApplyConfigurationsFromAssembly(typeof(LetheDb).Assembly);
     }
 }

@@ -8,6 +8,7 @@ internal static class TestEnvironment
     public const string PostgresVariable = "LETHE_TEST_POSTGRES";
     public const string AzuriteVariable = "LETHE_TEST_AZURITE";
     public const string SmtpVariable = "LETHE_TEST_SMTP";
+    public const string SmtpApiVariable = "LETHE_TEST_SMTP_API";
     public const string ChromiumVariable = "LETHE_TEST_CHROMIUM";
 
     /// Connection string to a PostgreSQL server where the tests may create databases.
@@ -18,6 +19,9 @@ internal static class TestEnvironment
 
     /// host:port of an SMTP server whose messages can be read back.
     public static string Smtp => Require(SmtpVariable, "the SMTP server");
+
+    /// Base address of the SMTP server's REST API (maildev: GET {SmtpApi}/api/email lists the messages).
+    public static Uri SmtpApi => new(Require(SmtpApiVariable, "the SMTP server"));
 
     /// Path to Debian's chromium.
     public static string Chromium => Environment.GetEnvironmentVariable(ChromiumVariable) is { Length: > 0 } path ? path

@@ -40,6 +40,10 @@ internal static partial class Bootstrap
         if (options.Demo)
         {
             await DemoAccounts.EnsureAsync(db, users, clock, ct);
+            foreach (var content in services.GetServices<IDemoContent>().OrderBy(c => c.Order))
+            {
+                await content.EnsureAsync(services, ct);
+            }
             LogDemo(log, DemoAccounts.All.Count);
         }
     }

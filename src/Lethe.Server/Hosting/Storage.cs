@@ -1,5 +1,6 @@
 using Lethe.Blobs;
 using Lethe.Blobs.Azure;
+using Lethe.Jobs;
 using Lethe.Storage.Postgres;
 using Lethe.Storage.Sqlite;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -58,7 +59,7 @@ internal static class Storage
         var options = scope.ServiceProvider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         await DatabaseMigration.EnsureCurrentAsync(db, options, ct);
         await Bootstrap.RunAsync(scope.ServiceProvider, ct);
-        await PurgeExpiredBlobs.EnsureScheduledAsync(db, scope.ServiceProvider.GetRequiredService<TimeProvider>(), ct);
+        await RecurringJob.EnsureScheduledAsync(db, scope.ServiceProvider.GetServices<IJobHandler>(), scope.ServiceProvider.GetRequiredService<TimeProvider>(), ct);
     }
 }
 
