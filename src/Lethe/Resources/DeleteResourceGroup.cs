@@ -1,15 +1,20 @@
+using System.Text.Json;
 using Lethe.Jobs;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lethe.Resources;
 
 /// Deleting a resource group deletes what it holds, as Azure does: long work, so a durable job.
-/// The steps run in one transaction with their checkpoint, so a crash leaves the group whole or gone.
-public sealed class DeleteResourceGroup(LetheDb db) : IJobHandler
+/// Each module's content (<see cref="IResourceGroupContent"/>) is one step, checkpointed when done;
+/// the last step removes the group's role assignments and the group in one transaction with its
+/// checkpoint, so a crash resumes at the step it stopped in and the group is never half gone.
+public sealed class DeleteResourceGroup(LetheDb db, IEnumerable<IResourceGroupContent> contents) : IJobHandler
 {
     public const string JobKind = "resources.delete-group";
 
     public sealed record Payload(Guid SubscriptionId, string Name);
+
+    private sealed record Progress(string[] Done);
 
     public string Kind => JobKind;
 
@@ -24,6 +29,16 @@ public sealed class DeleteResourceGroup(LetheDb db) : IJobHandler
         ArgumentNullException.ThrowIfNull(context);
         var payload = context.ReadPayload<Payload>();
         var key = payload.Name.ToLowerInvariant();
+        var steps = contents.OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+        var done = context.Job.Checkpoint is { Length: > 0 } checkpoint && checkpoint.Contains("\"Done\"", StringComparison.Ordinal)
+            ? [.. JsonSerializer.Deserialize<Progress>(checkpoint)!.Done]
+            : new List<string>();
+        foreach (var step in steps.Where(s => !done.Contains(s.Name)))
+        {
+            await step.DeleteAllAsync(payload.SubscriptionId, key, ct);
+            done.Add(step.Name);
+            await context.CheckpointAsync(JsonSerializer.Serialize(new Progress([.. done])), 90 * done.Count / (steps.Count + 1), ct);
+        }
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.RoleAssignments.Where(a => a.SubscriptionId == payload.SubscriptionId && a.ResourceGroupKey == key).ExecuteDeleteAsync(ct);
         await db.ResourceGroups.Where(g => g.SubscriptionId == payload.SubscriptionId && g.NameKey == key).ExecuteDeleteAsync(ct);
