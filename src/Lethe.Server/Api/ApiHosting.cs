@@ -36,10 +36,22 @@ internal static class ApiHosting
 
     public static void UseLetheApi(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // Browsers (Accept: text/html) get the portal's error page; everyone else problem details.
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/error" });
+        app.UseWhen(WantsHtml, html => html.UseStatusCodePagesWithReExecute("/error", "?status={0}"));
+        app.UseWhen(context => !WantsHtml(context), api => api.UseStatusCodePages());
+        // Routing after the error middleware, so that a re-executed request is routed to /error.
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+    }
+
+    /// A browser navigating: it names text/html among what it accepts. The SDK, the CLI and scripts
+    /// send application/json or nothing and get problem details.
+    public static bool WantsHtml(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
     }
 }
 
@@ -49,6 +61,11 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (ApiHosting.WantsHtml(httpContext))
+        {
+            LogUnhandled(log, exception.GetType().Name, httpContext.TraceIdentifier, exception);
+            return false; // re-executed at /error, the portal's page
+        }
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad when bad.InnerException is JsonException json
