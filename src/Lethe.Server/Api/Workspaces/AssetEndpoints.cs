@@ -178,20 +178,7 @@ internal static class AssetEndpoints
         {
             return lookup.Problem;
         }
-        var workspace = lookup.Workspace!;
-        var key = name.ToLowerInvariant();
-        var assets = db.WorkspaceAssets.Where(a => a.WorkspaceId == workspace.Id && a.Kind == k && a.NameKey == key);
-        if (!await assets.AnyAsync(ct))
-        {
-            return Problems.NotFound("The asset");
-        }
-        if (k == AssetKind.Model)
-        {
-            // The files first: a crash leaves the row, and deleting again removes what is left.
-            await blobs.PurgePrefixAsync(workspace.StorageAccount, ModelBlobs.Root + key + "/", ct);
-        }
-        await assets.ExecuteDeleteAsync(ct);
-        return TypedResults.NoContent();
+        return await DeleteAsset.RunAsync(db, blobs, lookup.Workspace!, k, name, ct) ? TypedResults.NoContent() : Problems.NotFound("The asset");
     }
 
     public static async Task<IResult> RegisterModelAsync(
