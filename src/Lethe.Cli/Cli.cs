@@ -58,6 +58,9 @@ internal static class Cli
             HealthCommands.Create(terminal, options),
             DbCommands.Create(terminal, options),
             SeedCommands.Create(terminal, options),
+            WorkspaceCommands.CreateWorkspace(terminal, options),
+            WorkspaceCommands.CreateJob(terminal, options),
+            WorkspaceCommands.CreateModel(terminal, options),
         };
         return root;
     }

@@ -1,6 +1,7 @@
 using Lethe.Blobs;
 using Lethe.Jobs;
 using Lethe.Resources;
+using Lethe.Workspaces;
 
 namespace Lethe.Server.Hosting;
 
@@ -13,5 +14,6 @@ internal static class Work
         builder.Services.AddLetheJobs(builder.Configuration);
         builder.Services.AddScoped<IJobHandler, DeleteResourceGroup>();
         builder.Services.AddScoped<IJobHandler, PurgeExpiredBlobs>();
+        builder.Services.AddLetheWorkspaces(builder.Configuration);
     }
 }

@@ -1,13 +1,24 @@
-using Lethe.Privacy;
-using Lethe.Server.Portal.Shared;
+using Lethe.Server.Portal.Workspaces;
+using Lethe.Telemetry;
+using Lethe.Workspaces;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Lethe.Server.Portal;
 
-public sealed class WorkspacesModel(LetheDb db, PersonalDataMap map) : PageModel
+/// The workspaces the user can see, with their companion resources.
+public sealed class WorkspacesModel(LetheDb db, TelemetryRecorder telemetry) : PageModel
 {
-    public ModuleOverview Overview { get; private set; } = null!;
+    public IReadOnlyList<Workspace> Items { get; private set; } = [];
 
     public async Task OnGetAsync(CancellationToken ct)
-        => Overview = await ModuleOverview.LoadAsync("Workspaces", db, map, User.ObjectId(), ct);
+    {
+        var me = User.ObjectId();
+        var list = new List<Workspace>();
+        foreach (var subscription in await WorkspacePortal.SubscriptionsAsync(db, me, ct))
+        {
+            list.AddRange(await WorkspacePortal.VisibleAsync(db, me, subscription, deleted: false, ct) ?? []);
+        }
+        Items = list;
+        await telemetry.RecordAsync(User, "ListWorkspaces", "/workspaces", ct);
+    }
 }

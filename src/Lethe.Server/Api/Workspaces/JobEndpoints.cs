@@ -1,0 +1,294 @@
+using System.Security.Claims;
+using Lethe.Blobs;
+using Lethe.Client;
+using Lethe.Resources;
+using Lethe.Workspaces;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lethe.Server.Api.Workspaces;
+
+/// Jobs (experiment runs) with their history documents, outputs and logs; and the workspace's storage,
+/// where data is deleted at the storage level.
+internal static class JobEndpoints
+{
+    public static void Map(RouteGroupBuilder ws)
+    {
+        ws.MapGet("/jobs", ListAsync).WithName("ListJobs");
+        ws.MapPut("/jobs/{jobId}", SubmitAsync).WithName("SubmitJob");
+        ws.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob");
+        ws.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob");
+        ws.MapPost("/jobs/{jobId}/archive", (string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, TimeProvider clock, CancellationToken ct)
+            => SetArchivedAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, clock.GetUtcNow(), ct)).WithName("ArchiveJob");
+        ws.MapPost("/jobs/{jobId}/restore", (string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+            => SetArchivedAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, null, ct)).WithName("RestoreJob");
+        ws.MapGet("/jobs/{jobId}/artifacts", ListArtifactsAsync).WithName("ListJobArtifacts");
+        ws.MapPut("/jobs/{jobId}/artifacts/{**path}", UploadArtifactAsync).WithName("UploadJobArtifact");
+        ws.MapGet("/jobs/{jobId}/artifacts/{**path}", DownloadArtifactAsync).WithName("DownloadJobArtifact");
+        ws.MapGet("/jobs/{jobId}/download", DownloadAllAsync).WithName("DownloadAllJobArtifacts");
+        ws.MapGet("/storage", ListStorageAsync).WithName("ListStorage");
+        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage");
+        ws.MapDelete("/storage/{**path}", DeleteFromStorageAsync).WithName("DeleteFromStorage");
+    }
+
+    private sealed record JobLookup(Workspace? Workspace, ExperimentRun? Run, IResult? Problem, Guid Principal);
+
+    private static async Task<JobLookup> LoadAsync(string sub, string rg, string ws, string jobId, ClaimsPrincipal principal, LetheDb db, Right right, CancellationToken ct, bool tracking = false)
+    {
+        if (WorkspaceNames.JobIdProblem(jobId) is { } problem)
+        {
+            return new(null, null, Problems.Invalid("jobId", problem), default);
+        }
+        var lookup = await WorkspaceAccess.LoadAsync(sub, rg, ws, principal, db, right, ct);
+        if (lookup.Problem is not null)
+        {
+            return new(null, null, lookup.Problem, lookup.Principal);
+        }
+        var key = jobId.ToLowerInvariant();
+        var query = db.ExperimentRuns.Where(r => r.WorkspaceId == lookup.Workspace!.Id && r.JobIdKey == key);
+        var run = await (tracking ? query : query.AsNoTracking()).FirstOrDefaultAsync(ct);
+        return run is null ? new(null, null, Problems.NotFound("The job"), lookup.Principal) : new(lookup.Workspace, run, null, lookup.Principal);
+    }
+
+    public static async Task<IResult> ListAsync(string subscriptionId, string resourceGroupName, string workspaceName, [FromQuery] bool? includeArchived, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+    {
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Read, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        var query = db.ExperimentRuns.AsNoTracking().Where(r => r.WorkspaceId == lookup.Workspace!.Id);
+        if (includeArchived != true)
+        {
+            query = query.Where(r => r.ArchivedAt == null);
+        }
+        var runs = await query.OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.JobIdKey).Take(1000).ToListAsync(ct);
+        return TypedResults.Ok(runs.Select(r => ToResource(lookup.Workspace!, r)).ToList());
+    }
+
+    public static async Task<IResult> GetAsync(string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+    {
+        var lookup = await LoadAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, Right.Read, ct);
+        return lookup.Problem ?? TypedResults.Ok(ToResource(lookup.Workspace!, lookup.Run!));
+    }
+
+    public static async Task<IResult> SubmitAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, string jobId, SubmitJobRequest request,
+        ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, TimeProvider clock, CancellationToken ct)
+    {
+        if (WorkspaceNames.JobIdProblem(jobId) is { } idProblem)
+        {
+            return Problems.Invalid("jobId", idProblem);
+        }
+        if (WorkspaceNames.AssetNameProblem(request.ExperimentName, "experiment name") is { } experimentProblem)
+        {
+            return Problems.Invalid("experimentName", experimentProblem);
+        }
+        if (request.DisplayName is { Length: > 256 } || request.DisplayName?.Any(char.IsControl) == true)
+        {
+            return Problems.Invalid("displayName", "A job's display name has at most 256 characters and no control characters.");
+        }
+        var parameters = request.Parameters ?? new Dictionary<string, string>();
+        if (parameters.Count > 100 || parameters.Any(p => p.Key.Length is 0 or > 128 || p.Value is null || p.Value.Length > 1024))
+        {
+            return Problems.Invalid("parameters", "At most 100 parameters, names of 1 to 128 characters, values of at most 1024.");
+        }
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Write, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        var workspace = lookup.Workspace!;
+        var key = jobId.ToLowerInvariant();
+        if (await db.ExperimentRuns.AnyAsync(r => r.WorkspaceId == workspace.Id && r.JobIdKey == key, ct))
+        {
+            return Problems.Conflict("A job with this ID exists in the workspace.");
+        }
+        var me = lookup.Principal;
+        var user = await db.Users.AsNoTracking().Where(u => u.Id == me).Select(u => new { u.DisplayName, u.Email }).FirstAsync(ct);
+        var run = await SubmitJob.RunAsync(db, blobs, workspace, jobId, request.ExperimentName, request.DisplayName, parameters,
+            new JobHistoryUser(string.IsNullOrWhiteSpace(user.DisplayName) ? user.Email ?? me.ToString() : user.DisplayName, user.Email, me), clock.GetUtcNow(), ct);
+        return TypedResults.Created($"{workspace.ResourceId.Value}/jobs/{run.JobId}", ToResource(workspace, run));
+    }
+
+    private static async Task<IResult> SetArchivedAsync(string sub, string rg, string ws, string jobId, ClaimsPrincipal principal, LetheDb db, DateTimeOffset? archivedAt, CancellationToken ct)
+    {
+        var lookup = await LoadAsync(sub, rg, ws, jobId, principal, db, Right.Write, ct, tracking: true);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        lookup.Run!.ArchivedAt = archivedAt is null ? null : lookup.Run.ArchivedAt ?? archivedAt;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(ToResource(lookup.Workspace!, lookup.Run));
+    }
+
+    /// The job's record, history document and artifacts are removed for good: blobs first, so a retry finishes.
+    public static async Task<IResult> DeleteAsync(string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
+    {
+        var lookup = await LoadAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, Right.Write, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        await blobs.PurgePrefixAsync(lookup.Workspace!.StorageAccount, JobBlobs.Folder(lookup.Run!.JobId), ct);
+        var key = lookup.Run.JobIdKey;
+        await db.ExperimentRuns.Where(r => r.WorkspaceId == lookup.Workspace.Id && r.JobIdKey == key).ExecuteDeleteAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<IResult> ListArtifactsAsync(string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
+    {
+        var lookup = await LoadAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, Right.Read, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        var folder = JobBlobs.Folder(lookup.Run!.JobId);
+        var list = new List<ArtifactResource>();
+        foreach (var sub in new[] { "logs/", "outputs/" })
+        {
+            await foreach (var blob in blobs.ListAsync(lookup.Workspace!.StorageAccount, folder + sub, ct))
+            {
+                list.Add(new ArtifactResource(blob.Name[folder.Length..], blob.Length, blob.ContentType, blob.LastModified));
+            }
+        }
+        return TypedResults.Ok(list);
+    }
+
+    public static async Task<IResult> UploadArtifactAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, string jobId, string path, HttpRequest request, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
+    {
+        // A catch-all route value keeps %2F (and so '..%2F') encoded: decode, then validate what it means.
+        path = Uri.UnescapeDataString(path);
+        if (WorkspaceNames.ArtifactPathProblem(path) is { } pathProblem)
+        {
+            return Problems.Invalid("path", pathProblem);
+        }
+        var lookup = await LoadAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, Right.Write, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        var contentType = ContentTypeOf(request);
+        await blobs.PutAsync(lookup.Workspace!.StorageAccount, JobBlobs.Artifact(lookup.Run!.JobId, path), request.Body, contentType, ct);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<IResult> DownloadArtifactAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, string jobId, string path, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
+    {
+        // A catch-all route value keeps %2F (and so '..%2F') encoded: decode, then validate what it means.
+        path = Uri.UnescapeDataString(path);
+        if (WorkspaceNames.ArtifactPathProblem(path) is { } pathProblem)
+        {
+            return Problems.Invalid("path", pathProblem);
+        }
+        var lookup = await LoadAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, Right.Read, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        return await StreamBlobAsync(blobs, lookup.Workspace!.StorageAccount, JobBlobs.Artifact(lookup.Run!.JobId, path), "The artifact", ct);
+    }
+
+    /// "Download all": outputs and logs as one zip, streamed to the response as it is made.
+    public static async Task<IResult> DownloadAllAsync(string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
+    {
+        var lookup = await LoadAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, Right.Read, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        var container = lookup.Workspace!.StorageAccount;
+        var id = lookup.Run!.JobId;
+        return Results.Stream(async body => await ArtifactArchive.WriteJobAsync(blobs, container, id, body, null, ct), "application/zip", $"{id}.zip");
+    }
+
+    public static async Task<IResult> ListStorageAsync(string subscriptionId, string resourceGroupName, string workspaceName, [FromQuery] string? prefix, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
+    {
+        if (BlobNames.PrefixError(prefix) is { } prefixProblem)
+        {
+            return Problems.Invalid("prefix", prefixProblem.Replace("Blob prefix", "The prefix", StringComparison.Ordinal));
+        }
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Read, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        var list = new List<ArtifactResource>();
+        await foreach (var blob in blobs.ListAsync(lookup.Workspace!.StorageAccount, prefix, ct))
+        {
+            list.Add(new ArtifactResource(blob.Name, blob.Length, blob.ContentType, blob.LastModified));
+            if (list.Count == 5000)
+            {
+                break;
+            }
+        }
+        return TypedResults.Ok(list);
+    }
+
+    public static async Task<IResult> UploadToStorageAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, string path, HttpRequest request, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
+    {
+        // A catch-all route value keeps %2F (and so '..%2F') encoded: decode, then validate what it means.
+        path = Uri.UnescapeDataString(path);
+        if (WorkspaceNames.StoragePathProblem(path) is { } pathProblem)
+        {
+            return Problems.Invalid("path", pathProblem);
+        }
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Write, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        await blobs.PutAsync(lookup.Workspace!.StorageAccount, path, request.Body, ContentTypeOf(request), ct);
+        return TypedResults.NoContent();
+    }
+
+    /// A storage-level delete: the blob is soft-deleted, as the storage account's own soft delete does.
+    public static async Task<IResult> DeleteFromStorageAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, string path, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
+    {
+        // A catch-all route value keeps %2F (and so '..%2F') encoded: decode, then validate what it means.
+        path = Uri.UnescapeDataString(path);
+        if (WorkspaceNames.StoragePathProblem(path) is { } pathProblem)
+        {
+            return Problems.Invalid("path", pathProblem);
+        }
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Write, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        return await blobs.SoftDeleteAsync(lookup.Workspace!.StorageAccount, path, ct) ? TypedResults.NoContent() : Problems.NotFound("The blob");
+    }
+
+    internal static async Task<IResult> StreamBlobAsync(IBlobStore blobs, string container, string name, string what, CancellationToken ct)
+    {
+        var properties = await blobs.GetPropertiesAsync(container, name, ct);
+        if (properties is null)
+        {
+            return Problems.NotFound(what);
+        }
+        try
+        {
+            var stream = await blobs.OpenReadAsync(container, name, ct);
+            return Results.Stream(stream, properties.ContentType ?? BlobItem.DefaultContentType, name[(name.LastIndexOf('/') + 1)..]);
+        }
+        catch (BlobNotFoundException)
+        {
+            return Problems.NotFound(what);
+        }
+    }
+
+    private static string? ContentTypeOf(HttpRequest request)
+    {
+        var type = request.ContentType;
+        return type is null || type.Length > BlobNames.MaxContentTypeLength || type.Any(c => c is < ' ' or > '~') ? null : type;
+    }
+
+    public static JobResource ToResource(Workspace workspace, ExperimentRun r) => new(
+        $"{workspace.ResourceId.Value}/jobs/{r.JobId}", r.JobId, r.ExperimentName, r.Title, r.Status.ToString(),
+        SubmitJob.ParametersOf(r), r.SubmittedBy, r.SubmittedAt, r.ArchivedAt is not null);
+}

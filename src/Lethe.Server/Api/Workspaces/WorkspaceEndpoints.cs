@@ -1,0 +1,313 @@
+using System.Security.Claims;
+using Lethe.Blobs;
+using Lethe.Client;
+using Lethe.Resources;
+using Lethe.Telemetry;
+using Lethe.Workspaces;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lethe.Server.Api.Workspaces;
+
+/// Azure ML workspaces on Azure Resource Manager's paths (seed 001), with their members, assets, jobs and storage.
+public static class WorkspaceEndpoints
+{
+    public const string WorkspaceType = "Microsoft.MachineLearningServices/workspaces";
+    public const string Base = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces/{workspaceName}";
+
+    public static void MapWorkspaceEndpoints(this WebApplication app)
+    {
+        var root = app.MapGroup("/subscriptions/{subscriptionId}").RequireAuthorization().WithTags("Workspaces")
+            .AddEndpointFilter(RecordTelemetryAsync);
+        root.MapGet("/providers/Microsoft.MachineLearningServices/workspaces", ListBySubscriptionAsync).WithName("ListWorkspacesBySubscription");
+        root.MapGet("/providers/Microsoft.MachineLearningServices/deletedWorkspaces", ListDeletedAsync).WithName("ListDeletedWorkspaces");
+        root.MapGet("/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces", ListByGroupAsync).WithName("ListWorkspaces");
+
+        var ws = app.MapGroup(Base).RequireAuthorization().WithTags("Workspaces").AddEndpointFilter(RecordTelemetryAsync);
+        ws.MapPut("", PutAsync).WithName("CreateOrUpdateWorkspace");
+        ws.MapGet("", GetAsync).WithName("GetWorkspace");
+        ws.MapDelete("", DeleteAsync).WithName("DeleteWorkspace");
+        ws.MapPost("/recover", RecoverAsync).WithName("RecoverWorkspace");
+        ws.MapGet("/companions", CompanionsAsync).WithName("ListCompanionResources");
+        ws.MapGet("/members", ListMembersAsync).WithName("ListWorkspaceMembers");
+        ws.MapPost("/members", AddMemberAsync).WithName("AddWorkspaceMember");
+        ws.MapDelete("/members/{principalId}", RemoveMemberAsync).WithName("RemoveWorkspaceMember");
+        AssetEndpoints.Map(ws);
+        JobEndpoints.Map(ws);
+    }
+
+    /// Every successful call records a telemetry event: who, which operation, on which resource, when.
+    private static async ValueTask<object?> RecordTelemetryAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var result = await next(context);
+        var inner = result is INestedHttpResult nested ? nested.Result : result as IResult;
+        var status = (inner as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
+        var http = context.HttpContext;
+        if (status < 400 && http.User.Identity?.IsAuthenticated == true)
+        {
+            var action = http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? http.Request.Method;
+            var recorder = http.RequestServices.GetRequiredService<TelemetryRecorder>();
+            await recorder.RecordAsync(http.User.ObjectId(), "workspaces." + action, http.Request.Path.Value ?? "", http.RequestAborted);
+        }
+        return result;
+    }
+
+    public static async Task<IResult> ListBySubscriptionAsync(string subscriptionId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+        => await ListAsync(subscriptionId, null, principal, db, deleted: false, ct);
+
+    public static async Task<IResult> ListByGroupAsync(string subscriptionId, string resourceGroupName, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+        => await ListAsync(subscriptionId, resourceGroupName, principal, db, deleted: false, ct);
+
+    public static async Task<IResult> ListDeletedAsync(string subscriptionId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+        => await ListAsync(subscriptionId, null, principal, db, deleted: true, ct);
+
+    /// The workspaces the caller can read: a role on the subscription, the group or the workspace itself.
+    private static async Task<IResult> ListAsync(string subscriptionId, string? resourceGroupName, ClaimsPrincipal principal, LetheDb db, bool deleted, CancellationToken ct)
+    {
+        if (!ResourceEndpoints.TryParseSubscription(subscriptionId, out var sub, out var invalid))
+        {
+            return invalid;
+        }
+        if (resourceGroupName is not null && ResourceId.NameProblem(resourceGroupName, "resource group name") is { } groupProblem)
+        {
+            return Problems.Invalid("resourceGroupName", groupProblem);
+        }
+        var me = principal.ObjectId();
+        var visible = await VisibleAsync(db, me, sub, resourceGroupName?.ToLowerInvariant(), deleted, ct);
+        if (visible is null)
+        {
+            return Problems.NotFound(resourceGroupName is null ? "The subscription" : "The resource group");
+        }
+        return TypedResults.Ok(new ArmList<WorkspaceResource>(visible.Select(ToResource).ToList(), null));
+    }
+
+    /// Null when the caller has no role at all in the subscription (404).
+    internal static async Task<List<Workspace>?> VisibleAsync(LetheDb db, Guid me, Guid subscriptionId, string? groupKey, bool deleted, CancellationToken ct)
+    {
+        var scopes = await db.RoleAssignments.AsNoTracking()
+            .Where(a => a.PrincipalId == me && a.Role != Role.PrivacyOfficer && (a.SubscriptionId == null || a.SubscriptionId == subscriptionId))
+            .Select(a => a.ScopeKey).ToListAsync(ct);
+        if (scopes.Count == 0)
+        {
+            return null;
+        }
+        var query = db.Workspaces.AsNoTracking().Where(w => w.SubscriptionId == subscriptionId);
+        query = deleted ? query.Where(w => w.DeletedAt != null) : query.Where(w => w.DeletedAt == null);
+        if (groupKey is not null)
+        {
+            query = query.Where(w => w.ResourceGroupKey == groupKey);
+        }
+        var all = await query.OrderBy(w => w.ResourceGroupKey).ThenBy(w => w.NameKey).ToListAsync(ct);
+        // A scope grants a workspace when it is the workspace or one of its ancestors.
+        return all.Where(w => scopes.Any(s => w.ResourceId.Key == s || w.ResourceId.Key.StartsWith(s == "/" ? "/" : s + "/", StringComparison.Ordinal))).ToList();
+    }
+
+    public static async Task<IResult> GetAsync(string subscriptionId, string resourceGroupName, string workspaceName, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+    {
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Read, ct);
+        return lookup.Problem ?? TypedResults.Ok(ToResource(lookup.Workspace!));
+    }
+
+    public static async Task<IResult> PutAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, CreateWorkspaceRequest request, ClaimsPrincipal principal, LetheDb db, TimeProvider clock, CancellationToken ct)
+    {
+        if (!ResourceEndpoints.TryParseGroup(subscriptionId, resourceGroupName, out var groupId, out var invalid))
+        {
+            return invalid;
+        }
+        if (WorkspaceNames.WorkspaceNameProblem(workspaceName) is { } nameProblem)
+        {
+            return Problems.Invalid("workspaceName", nameProblem);
+        }
+        var location = request.Location?.Trim().ToLowerInvariant();
+        if (WorkspaceNames.LocationProblem(location) is { } locationProblem)
+        {
+            return Problems.Invalid("location", locationProblem);
+        }
+        WorkspaceSku? sku = null;
+        if (request.Sku is not null)
+        {
+            if (!Enum.TryParse<WorkspaceSku>(request.Sku.Name, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+            {
+                return Problems.Invalid("sku.name", "The SKU is 'Free' or 'Paid'.");
+            }
+            sku = parsed;
+        }
+        if (request.SoftDeleteRetentionInDays is { } days && SoftDeleteWorkspace.RetentionProblem(days) is { } retentionProblem)
+        {
+            return Problems.Invalid("softDeleteRetentionInDays", retentionProblem);
+        }
+        var id = WorkspaceIds.Workspace(groupId.SubscriptionId!.Value, groupId.ResourceGroup!, workspaceName);
+        var me = principal.ObjectId();
+        var decision = await db.CheckAsync(me, id, Right.Write, ct);
+        if (decision != AccessDecision.Allowed)
+        {
+            return Problems.Denied(decision, "The resource group", Right.Write);
+        }
+        var group = await db.ResourceGroups.FindGroupAsync(groupId, ct);
+        if (group is null)
+        {
+            return Problems.NotFound("The resource group");
+        }
+        var existing = await db.FindWorkspaceAsync(group.SubscriptionId, group.Name, workspaceName, ct);
+        if (existing is { DeletedAt: not null })
+        {
+            return Problems.Conflict("A soft-deleted workspace holds this name until it is recovered or purged.");
+        }
+        if (existing is not null)
+        {
+            existing.Location = location!;
+            existing.Sku = sku ?? existing.Sku;
+            existing.SoftDeleteRetentionDays = request.SoftDeleteRetentionInDays ?? existing.SoftDeleteRetentionDays;
+            // Purge protection, once on, stays on (as Key Vault's).
+            existing.PurgeProtection |= request.EnablePurgeProtection ?? false;
+            await db.SaveChangesAsync(ct);
+            return TypedResults.Ok(ToResource(existing));
+        }
+        var workspace = CreateWorkspace.New(group, workspaceName, location!, sku ?? WorkspaceSku.Free,
+            request.SoftDeleteRetentionInDays ?? Workspace.DefaultRetentionDays, request.EnablePurgeProtection ?? false, clock.GetUtcNow());
+        db.Workspaces.Add(workspace);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created(workspace.ResourceId.Value, ToResource(workspace));
+    }
+
+    /// Soft delete by default; `?forceToPurge=true` deletes permanently, as a durable job (202).
+    public static async Task<IResult> DeleteAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, [FromQuery] bool? forceToPurge, ClaimsPrincipal principal,
+        LetheDb db, IBlobStore blobs, TimeProvider clock, HttpContext context, CancellationToken ct)
+    {
+        var purge = forceToPurge == true;
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, purge ? Right.Purge : Right.Delete, ct, tracking: true);
+        if (purge && lookup.Workspace is null && lookup.Problem is not null)
+        {
+            // A soft-deleted workspace is purged through the same call.
+            var deleted = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Purge, ct, deleted: true, tracking: true);
+            lookup = deleted.Workspace is not null ? deleted : lookup;
+        }
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        var workspace = lookup.Workspace!;
+        if (!purge)
+        {
+            await SoftDeleteWorkspace.SoftDeleteAsync(db, blobs, workspace, clock.GetUtcNow(), ct);
+            return TypedResults.Ok(ToResource(workspace));
+        }
+        if (workspace.DeletedAt is not null && !SoftDeleteWorkspace.CanPurgeNow(workspace, clock.GetUtcNow()))
+        {
+            return Problems.Conflict("Purge protection is on: this workspace can be purged once its retention ends.");
+        }
+        if (workspace.DeletedAt is null && workspace.PurgeProtection)
+        {
+            return Problems.Conflict("Purge protection is on: delete the workspace (soft delete); it is purged when its retention ends.");
+        }
+        var job = await PurgeWorkspace.EnqueueAsync(db, workspace, lookup.Principal, clock, ct);
+        return OperationEndpoints.Accepted(context, job);
+    }
+
+    public static async Task<IResult> RecoverAsync(string subscriptionId, string resourceGroupName, string workspaceName, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
+    {
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Delete, ct, deleted: true, tracking: true);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        if (lookup.Workspace!.Purging)
+        {
+            return Problems.Conflict("The workspace is being purged; it cannot be recovered.");
+        }
+        await SoftDeleteWorkspace.RecoverAsync(db, blobs, lookup.Workspace, ct);
+        return TypedResults.Ok(ToResource(lookup.Workspace));
+    }
+
+    public static async Task<IResult> CompanionsAsync(string subscriptionId, string resourceGroupName, string workspaceName, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+    {
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Read, ct);
+        return lookup.Problem ?? TypedResults.Ok(Companions(lookup.Workspace!));
+    }
+
+    public static IReadOnlyList<CompanionResource> Companions(Workspace w)
+        => new[] { WorkspaceIds.StorageAccount(w), WorkspaceIds.ContainerRegistry(w), WorkspaceIds.ApplicationInsights(w), WorkspaceIds.KeyVault(w) }
+            .Select(id => new CompanionResource(id.Value, id.Name!, id.ResourceType!)).ToList();
+
+    public static async Task<IResult> ListMembersAsync(string subscriptionId, string resourceGroupName, string workspaceName, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+    {
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Read, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        var id = lookup.Workspace!.Id;
+        var members = await db.WorkspaceMembers.AsNoTracking().Where(m => m.WorkspaceId == id).OrderBy(m => m.AddedAt).ThenBy(m => m.PrincipalId).ToListAsync(ct);
+        return TypedResults.Ok(members.Select(ToResource).ToList());
+    }
+
+    public static async Task<IResult> AddMemberAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, AddWorkspaceMemberRequest request, ClaimsPrincipal principal, LetheDb db, TimeProvider clock, CancellationToken ct)
+    {
+        if (!Enum.TryParse<Role>(request.Role, ignoreCase: false, out var role) || !WorkspaceMembers.Roles.Contains(role))
+        {
+            return Problems.Invalid("role", "A member's role is Owner, Contributor or Reader.");
+        }
+        if (request.PrincipalId is null == string.IsNullOrWhiteSpace(request.Email))
+        {
+            return Problems.Invalid("principalId", "Give the member's principalId or email, one of them.");
+        }
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.ManageAccess, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        var normalized = request.Email?.Trim().ToUpperInvariant();
+        var user = request.PrincipalId is { } pid
+            ? await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == pid, ct)
+            : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
+        if (user is null)
+        {
+            // The detail never echoes the email.
+            return Problems.Invalid(request.PrincipalId is null ? "email" : "principalId", "No user has this object ID or email.");
+        }
+        var workspace = lookup.Workspace!;
+        var existing = await db.WorkspaceMembers.FirstOrDefaultAsync(m => m.WorkspaceId == workspace.Id && m.PrincipalId == user.Id, ct);
+        var wasNew = existing is null;
+        WorkspaceMembers.Put(db, workspace, existing, user.Id, user.Email ?? "", user.DisplayName, role, clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        var member = await db.WorkspaceMembers.AsNoTracking().FirstAsync(m => m.WorkspaceId == workspace.Id && m.PrincipalId == user.Id, ct);
+        return wasNew ? TypedResults.Created($"{workspace.ResourceId.Value}/members/{user.Id:D}", ToResource(member)) : TypedResults.Ok(ToResource(member));
+    }
+
+    public static async Task<IResult> RemoveMemberAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, string principalId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+    {
+        if (!Guid.TryParseExact(principalId, "D", out var pid))
+        {
+            return Problems.Invalid("principalId", "The principal ID is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).");
+        }
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.ManageAccess, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        var member = await db.WorkspaceMembers.FirstOrDefaultAsync(m => m.WorkspaceId == lookup.Workspace!.Id && m.PrincipalId == pid, ct);
+        if (member is null)
+        {
+            return Problems.NotFound("The member");
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.RoleAssignments.Where(a => a.Id == member.RoleAssignmentId).ExecuteDeleteAsync(ct);
+        db.WorkspaceMembers.Remove(member);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    public static WorkspaceResource ToResource(Workspace w) => new(
+        w.ResourceId.Value, w.Name, WorkspaceType, w.Location, new ArmSku(w.Sku.ToString()),
+        new WorkspaceProperties(
+            w.DeletedAt is null ? "Succeeded" : w.Purging ? "Deleting" : "SoftDeleted",
+            WorkspaceIds.StorageAccount(w).Value, WorkspaceIds.ContainerRegistry(w).Value, WorkspaceIds.ApplicationInsights(w).Value, WorkspaceIds.KeyVault(w).Value,
+            w.SoftDeleteRetentionDays, w.PurgeProtection, w.CreatedAt, w.DeletedAt, w.PurgeAfter));
+
+    private static WorkspaceMemberResource ToResource(WorkspaceMember m) => new(m.PrincipalId, m.Email, m.DisplayName, m.Role.ToString(), m.AddedAt);
+}

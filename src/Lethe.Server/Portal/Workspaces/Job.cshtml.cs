@@ -1,0 +1,95 @@
+using Lethe.Blobs;
+using Lethe.Resources;
+using Lethe.Telemetry;
+using Lethe.Workspaces;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lethe.Server.Portal.Workspaces;
+
+/// A job: its facts, and Outputs + logs with a Download per artifact and Download all (a zip streamed as it is made).
+public sealed class JobModel(LetheDb db, IBlobStore blobs, TelemetryRecorder telemetry) : PageModel
+{
+    public Workspace Workspace { get; private set; } = null!;
+    public ExperimentRun Run { get; private set; } = null!;
+    public IReadOnlyList<BlobItem> Artifacts { get; private set; } = [];
+    public IReadOnlyDictionary<string, string> Parameters { get; private set; } = new Dictionary<string, string>();
+    public string Folder => JobBlobs.Folder(Run.JobId);
+    public string Path => $"{WorkspacePortal.PathOf(Workspace)}/jobs/{Uri.EscapeDataString(Run.JobId)}";
+
+    public async Task<IActionResult> OnGetAsync(Guid subscriptionId, string resourceGroup, string name, string jobId, CancellationToken ct)
+    {
+        if (await LoadAsync(subscriptionId, resourceGroup, name, jobId, ct) is { } problem)
+        {
+            return problem;
+        }
+        var list = new List<BlobItem>();
+        foreach (var sub in new[] { "logs/", "outputs/" })
+        {
+            await foreach (var blob in blobs.ListAsync(Workspace.StorageAccount, Folder + sub, ct))
+            {
+                list.Add(blob);
+            }
+        }
+        Artifacts = list;
+        Parameters = SubmitJob.ParametersOf(Run);
+        await telemetry.RecordAsync(User, "GetJob", $"{Workspace.ResourceId.Value}/jobs/{Run.JobId}", ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnGetDownloadAsync(Guid subscriptionId, string resourceGroup, string name, string jobId, string path, CancellationToken ct)
+    {
+        if (await LoadAsync(subscriptionId, resourceGroup, name, jobId, ct) is { } problem)
+        {
+            return problem;
+        }
+        if (WorkspaceNames.ArtifactPathProblem(path) is not null)
+        {
+            return BadRequest();
+        }
+        var blob = JobBlobs.Artifact(Run.JobId, path);
+        var properties = await blobs.GetPropertiesAsync(Workspace.StorageAccount, blob, ct);
+        if (properties is null)
+        {
+            return NotFound();
+        }
+        await telemetry.RecordAsync(User, "DownloadJobArtifact", $"{Workspace.ResourceId.Value}/jobs/{Run.JobId}", ct);
+        var stream = await blobs.OpenReadAsync(Workspace.StorageAccount, blob, ct);
+        return File(stream, properties.ContentType ?? BlobItem.DefaultContentType, path[(path.LastIndexOf('/') + 1)..]);
+    }
+
+    public async Task<IActionResult> OnGetDownloadAllAsync(Guid subscriptionId, string resourceGroup, string name, string jobId, CancellationToken ct)
+    {
+        if (await LoadAsync(subscriptionId, resourceGroup, name, jobId, ct) is { } problem)
+        {
+            return problem;
+        }
+        await telemetry.RecordAsync(User, "DownloadAllJobArtifacts", $"{Workspace.ResourceId.Value}/jobs/{Run.JobId}", ct);
+        var container = Workspace.StorageAccount;
+        var id = Run.JobId;
+        return new ZipDownload($"{id}.zip", (body, token) => ArtifactArchive.WriteJobAsync(blobs, container, id, body, null, token));
+    }
+
+    private async Task<IActionResult?> LoadAsync(Guid subscriptionId, string resourceGroup, string name, string jobId, CancellationToken ct)
+    {
+        if (WorkspaceNames.JobIdProblem(jobId) is not null)
+        {
+            return NotFound();
+        }
+        var (workspace, decision) = await WorkspacePortal.LoadAsync(db, User, subscriptionId, resourceGroup, name, Right.Read, ct);
+        if (workspace is null)
+        {
+            return decision == AccessDecision.Forbidden ? Forbid() : NotFound();
+        }
+        var key = jobId.ToLowerInvariant();
+        var run = await db.ExperimentRuns.AsNoTracking().FirstOrDefaultAsync(r => r.WorkspaceId == workspace.Id && r.JobIdKey == key, ct);
+        if (run is null)
+        {
+            return NotFound();
+        }
+        Workspace = workspace;
+        Run = run;
+        return null;
+    }
+}

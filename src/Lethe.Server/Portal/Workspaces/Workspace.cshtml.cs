@@ -1,0 +1,136 @@
+using Lethe.Blobs;
+using Lethe.Resources;
+using Lethe.Server.Api.Workspaces;
+using Lethe.Telemetry;
+using Lethe.Workspaces;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lethe.Server.Portal.Workspaces;
+
+/// One workspace: its companion resources, members, assets by kind (each with Delete), jobs, and Settings
+/// with Delete workspace. Deletes ask for confirmation on a page of their own state (no script needed).
+public sealed class WorkspaceModel(LetheDb db, IBlobStore blobs, TelemetryRecorder telemetry, TimeProvider clock) : PageModel
+{
+    public Workspace Workspace { get; private set; } = null!;
+    public IReadOnlyList<Client.CompanionResource> Companions { get; private set; } = [];
+    public IReadOnlyList<WorkspaceMember> Members { get; private set; } = [];
+    public IReadOnlyList<WorkspaceAsset> Assets { get; private set; } = [];
+    public IReadOnlyList<ExperimentRun> Jobs { get; private set; } = [];
+    public bool CanWrite { get; private set; }
+    public bool CanDelete { get; private set; }
+    public bool CanPurge { get; private set; }
+
+    /// The asset whose delete awaits confirmation, if any.
+    public WorkspaceAsset? ConfirmAsset { get; private set; }
+
+    /// "soft" or "permanent" when a workspace delete awaits confirmation.
+    public string? ConfirmWorkspace { get; private set; }
+
+    public string? Message { get; private set; }
+
+    public string Path => WorkspacePortal.PathOf(Workspace);
+
+    public async Task<IActionResult> OnGetAsync(Guid subscriptionId, string resourceGroup, string name, string? confirmKind, string? confirmName, string? confirmDelete, string? done, CancellationToken ct)
+    {
+        var (workspace, decision) = await WorkspacePortal.LoadAsync(db, User, subscriptionId, resourceGroup, name, Right.Read, ct);
+        if (workspace is null)
+        {
+            return decision == AccessDecision.Forbidden ? Forbid() : NotFound();
+        }
+        await LoadAsync(workspace, ct);
+        if (confirmKind is not null && Enum.TryParse<AssetKind>(confirmKind, out var kind) && confirmName is not null)
+        {
+            ConfirmAsset = Assets.FirstOrDefault(a => a.Kind == kind && string.Equals(a.NameKey, confirmName, StringComparison.OrdinalIgnoreCase));
+        }
+        ConfirmWorkspace = confirmDelete is "soft" or "permanent" ? confirmDelete : null;
+        Message = done;
+        await telemetry.RecordAsync(User, "GetWorkspace", workspace.ResourceId.Value, ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostDeleteAssetAsync(Guid subscriptionId, string resourceGroup, string name, string kind, string assetName, CancellationToken ct)
+    {
+        var (workspace, decision) = await WorkspacePortal.LoadAsync(db, User, subscriptionId, resourceGroup, name, Right.Write, ct);
+        if (workspace is null)
+        {
+            return decision == AccessDecision.Forbidden ? Forbid() : NotFound();
+        }
+        if (!Enum.TryParse<AssetKind>(kind, out var k) || WorkspaceNames.AssetNameProblem(assetName) is not null)
+        {
+            return BadRequest();
+        }
+        var deleted = await DeleteAsset.RunAsync(db, blobs, workspace, k, assetName, ct);
+        await telemetry.RecordAsync(User, "DeleteAsset", $"{workspace.ResourceId.Value}/{AssetEndpoints.SegmentOf(k)}/{assetName}", ct);
+        var text = deleted ? (k == AssetKind.Data ? $"Unregistered {assetName}; its data stays in storage." : $"Deleted {assetName}.") : $"{assetName} was already gone.";
+        return Redirect($"{WorkspacePortal.PathOf(workspace)}?done={Uri.EscapeDataString(text)}");
+    }
+
+    public async Task<IActionResult> OnPostDeleteWorkspaceAsync(Guid subscriptionId, string resourceGroup, string name, string mode, CancellationToken ct)
+    {
+        var permanent = mode == "permanent";
+        var (workspace, decision) = await WorkspacePortal.LoadAsync(db, User, subscriptionId, resourceGroup, name, permanent ? Right.Purge : Right.Delete, ct);
+        if (workspace is null)
+        {
+            return decision == AccessDecision.Forbidden ? Forbid() : NotFound();
+        }
+        if (permanent)
+        {
+            if (workspace.PurgeProtection)
+            {
+                return Redirect($"{WorkspacePortal.PathOf(workspace)}?done={Uri.EscapeDataString("Purge protection is on: delete the workspace; it is purged when its retention ends.")}");
+            }
+            await PurgeWorkspace.EnqueueAsync(db, workspace, User.ObjectId(), clock, ct);
+        }
+        else
+        {
+            await SoftDeleteWorkspace.SoftDeleteAsync(db, blobs, workspace, clock.GetUtcNow(), ct);
+        }
+        await telemetry.RecordAsync(User, permanent ? "PurgeWorkspace" : "DeleteWorkspace", workspace.ResourceId.Value, ct);
+        return Redirect(permanent ? "/workspaces/deleted?done=" + Uri.EscapeDataString($"{workspace.Name} is being deleted permanently.")
+            : "/workspaces/deleted?done=" + Uri.EscapeDataString($"{workspace.Name} was deleted; it can be recovered until {workspace.PurgeAfter:yyyy-MM-dd}."));
+    }
+
+    public async Task<IActionResult> OnGetDownloadModelAsync(Guid subscriptionId, string resourceGroup, string name, string model, int version, CancellationToken ct)
+    {
+        var (workspace, decision) = await WorkspacePortal.LoadAsync(db, User, subscriptionId, resourceGroup, name, Right.Read, ct);
+        if (workspace is null)
+        {
+            return decision == AccessDecision.Forbidden ? Forbid() : NotFound();
+        }
+        var key = model.ToLowerInvariant();
+        var asset = await db.WorkspaceAssets.AsNoTracking().FirstOrDefaultAsync(a => a.WorkspaceId == workspace.Id && a.Kind == AssetKind.Model && a.NameKey == key && a.Version == version, ct);
+        if (asset is null)
+        {
+            return NotFound();
+        }
+        await telemetry.RecordAsync(User, "DownloadModel", $"{workspace.ResourceId.Value}/models/{asset.Name}/versions/{version}", ct);
+        var folder = asset.Path ?? ModelBlobs.Folder(key, version);
+        return new ZipDownload($"{asset.Name}-{version}.zip", (body, token) => ArtifactArchive.WriteAsync(blobs, workspace.StorageAccount, folder, body, null, token));
+    }
+
+    private async Task LoadAsync(Workspace workspace, CancellationToken ct)
+    {
+        Workspace = workspace;
+        Companions = WorkspaceEndpoints.Companions(workspace);
+        Members = await db.WorkspaceMembers.AsNoTracking().Where(m => m.WorkspaceId == workspace.Id).OrderBy(m => m.AddedAt).ToListAsync(ct);
+        var assets = await db.WorkspaceAssets.AsNoTracking().Where(a => a.WorkspaceId == workspace.Id).OrderBy(a => a.Kind).ThenBy(a => a.NameKey).ThenByDescending(a => a.Version).ToListAsync(ct);
+        Assets = assets.GroupBy(a => (a.Kind, a.NameKey)).Select(g => g.First()).ToList();
+        Jobs = await db.ExperimentRuns.AsNoTracking().Where(r => r.WorkspaceId == workspace.Id && r.ArchivedAt == null).OrderByDescending(r => r.SubmittedAt).Take(200).ToListAsync(ct);
+        var me = User.ObjectId();
+        CanWrite = await db.CheckAsync(me, workspace.ResourceId, Right.Write, ct) == AccessDecision.Allowed;
+        CanDelete = await db.CheckAsync(me, workspace.ResourceId, Right.Delete, ct) == AccessDecision.Allowed;
+        CanPurge = await db.CheckAsync(me, workspace.ResourceId, Right.Purge, ct) == AccessDecision.Allowed;
+    }
+
+    public static string KindTitle(AssetKind kind) => kind switch
+    {
+        AssetKind.Data => "Data assets",
+        AssetKind.Model => "Models",
+        AssetKind.Notebook => "Notebooks",
+        AssetKind.Pipeline => "Pipelines",
+        AssetKind.Compute => "Compute",
+        _ => "Experiments",
+    };
+}

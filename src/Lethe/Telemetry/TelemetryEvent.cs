@@ -1,0 +1,87 @@
+using Lethe.Jobs;
+using Lethe.Privacy;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Lethe.Telemetry;
+
+/// A record of one user action (seed 000: "telemetry records of user interactions with the service"):
+/// who, what, on which resource, when. Kept for <see cref="TelemetryOptions.RetentionDays"/>, then deleted
+/// by <see cref="TelemetryRetentionSweep"/>; the Privacy module exports and erases a subject's events.
+[Erasure(ErasureStrategy.Delete, Reason = "Usage records of an erased person go with them; all go when their retention ends.")]
+public sealed class TelemetryEvent
+{
+    public Guid Id { get; init; }
+
+    [PersonalData(PersonalDataCategory.Usage, SubjectKind.ObjectId, IsSubjectKey = true)]
+    public Guid UserId { get; init; }
+
+    /// The action, e.g. "workspaces.delete" (the API operation's name).
+    public required string Action { get; init; }
+
+    /// The resource acted on: its resource ID (IDs hold no personal data).
+    public required string Resource { get; init; }
+
+    public DateTimeOffset OccurredAt { get; init; }
+}
+
+internal sealed class TelemetryEventConfiguration : IEntityTypeConfiguration<TelemetryEvent>
+{
+    public void Configure(EntityTypeBuilder<TelemetryEvent> e)
+    {
+        e.HasKey(x => x.Id);
+        e.Property(x => x.Action).HasMaxLength(128);
+        e.Property(x => x.Resource).HasMaxLength(2048);
+        e.HasIndex(x => x.UserId);
+        e.HasIndex(x => x.OccurredAt);
+    }
+}
+
+public sealed class TelemetryOptions
+{
+    public const string Section = "Lethe:Telemetry";
+
+    /// Days a telemetry event is kept.
+    public int RetentionDays { get; set; } = 90;
+}
+
+/// Records telemetry events. Saves at once: an action's telemetry must not depend on the caller saving.
+public sealed class TelemetryRecorder(LetheDb db, TimeProvider clock)
+{
+    public const int MaxAction = 128;
+
+    public async Task RecordAsync(Guid userId, string action, string resource, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(action);
+        ArgumentNullException.ThrowIfNull(resource);
+        var now = clock.GetUtcNow();
+        db.TelemetryEvents.Add(new TelemetryEvent
+        {
+            Id = Guid.CreateVersion7(now),
+            UserId = userId,
+            Action = action.Length > MaxAction ? action[..MaxAction] : action,
+            Resource = resource.Length > 2048 ? resource[..2048] : resource,
+            OccurredAt = now,
+        });
+        await db.SaveChangesAsync(ct);
+    }
+}
+
+/// Deletes telemetry events older than the retention, in one statement, daily.
+public sealed class TelemetryRetentionSweep(LetheDb db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<TelemetryOptions> options) : RecurringJob(db, clock)
+{
+    public const string JobKind = "telemetry.retention";
+
+    public override string Kind => JobKind;
+
+    public override TimeSpan Interval => TimeSpan.FromDays(1);
+
+    public static DateTimeOffset Cutoff(DateTimeOffset now, int retentionDays) => now.AddDays(-retentionDays);
+
+    protected override async Task<string> SweepAsync(CancellationToken ct)
+    {
+        var cutoff = Cutoff(Clock.GetUtcNow(), options.Value.RetentionDays);
+        var deleted = await Db.TelemetryEvents.Where(e => e.OccurredAt < cutoff).ExecuteDeleteAsync(ct);
+        return $$"""{"deleted":{{deleted}}}""";
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Lethe.Blobs;
+using Lethe.Jobs;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lethe.Workspaces;
+
+/// A permanent delete: every blob of the workspace (live and soft-deleted), then every row of it and
+/// of its companion resources, and the role assignments at its scope. A durable job, so a crash resumes:
+/// blobs go first (idempotent), then the rows in one transaction with the job's checkpoint.
+public sealed class PurgeWorkspace(LetheDb db, IBlobStore blobs) : IJobHandler
+{
+    public const string JobKind = "workspaces.purge";
+
+    public sealed record Payload(Guid WorkspaceId);
+
+    public string Kind => JobKind;
+
+    /// Marks the workspace as being purged (it can no longer be recovered) and queues the job, in one save.
+    public static async Task<Job> EnqueueAsync(LetheDb db, Workspace workspace, Guid requestedBy, TimeProvider clock, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(clock);
+        var now = clock.GetUtcNow();
+        workspace.DeletedAt ??= now;
+        workspace.PurgeAfter ??= now;
+        workspace.Purging = true;
+        var job = JobQueue.Add(db, JobKind, JsonSerializer.Serialize(new Payload(workspace.Id)), requestedBy, workspace.ResourceId.Value, clock);
+        await db.SaveChangesAsync(ct);
+        return job;
+    }
+
+    public async Task RunAsync(JobContext context, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var payload = JsonSerializer.Deserialize<Payload>(context.Job.Payload)!;
+        var workspace = await db.Workspaces.AsNoTracking().FirstOrDefaultAsync(w => w.Id == payload.WorkspaceId, ct);
+        if (workspace is not null)
+        {
+            await blobs.PurgePrefixAsync(workspace.StorageAccount, "", ct);
+            await context.CheckpointAsync("""{"blobs":true}""", 50, ct);
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await DeleteRowsAsync(db, workspace, ct);
+            await context.CheckpointAsync("""{"blobs":true,"rows":true}""", 100, ct);
+            await transaction.CommitAsync(ct);
+        }
+    }
+
+    /// The whole purge without a job: the retention sweep and the resource group delete call it.
+    public static async Task PurgeNowAsync(LetheDb db, IBlobStore blobs, Workspace workspace, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(blobs);
+        ArgumentNullException.ThrowIfNull(workspace);
+        await blobs.PurgePrefixAsync(workspace.StorageAccount, "", ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await DeleteRowsAsync(db, workspace, ct);
+        await transaction.CommitAsync(ct);
+    }
+
+    private static async Task DeleteRowsAsync(LetheDb db, Workspace workspace, CancellationToken ct)
+    {
+        var id = workspace.Id;
+        var scope = workspace.ResourceId.Key;
+        var below = scope + "/";
+        await db.RoleAssignments.Where(a => a.ScopeKey == scope || a.ScopeKey.StartsWith(below)).ExecuteDeleteAsync(ct);
+        await db.ExperimentRuns.Where(r => r.WorkspaceId == id).ExecuteDeleteAsync(ct);
+        await db.WorkspaceAssets.Where(a => a.WorkspaceId == id).ExecuteDeleteAsync(ct);
+        await db.WorkspaceMembers.Where(m => m.WorkspaceId == id).ExecuteDeleteAsync(ct);
+        await db.Workspaces.Where(w => w.Id == id).ExecuteDeleteAsync(ct);
+    }
+}
+
+/// The sweep that ends workspace soft delete: a workspace whose retention has ended is purged.
+public sealed class PurgeExpiredWorkspaces(IBlobStore blobs, LetheDb db, TimeProvider clock) : RecurringJob(db, clock)
+{
+    public const string JobKind = "workspaces.purge-expired";
+
+    public override string Kind => JobKind;
+
+    public override TimeSpan Interval => TimeSpan.FromHours(1);
+
+    /// The decision: due once its retention has ended.
+    public static bool IsDue(Workspace workspace, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        return workspace.DeletedAt is not null && workspace.PurgeAfter is { } after && now >= after;
+    }
+
+    protected override async Task<string> SweepAsync(CancellationToken ct)
+    {
+        var now = Clock.GetUtcNow();
+        var due = await Db.Workspaces.AsNoTracking().Where(w => w.DeletedAt != null && w.PurgeAfter != null && w.PurgeAfter <= now).Take(1000).ToListAsync(ct);
+        foreach (var workspace in due)
+        {
+            await PurgeWorkspace.PurgeNowAsync(Db, blobs, workspace, ct);
+        }
+        return $$"""{"purged":{{due.Count}}}""";
+    }
+}
+
+/// Deleting a resource group purges its workspaces, live or soft-deleted, as Azure deletes what a group holds.
+public sealed class WorkspacesInResourceGroup(LetheDb db, IBlobStore blobs) : Resources.IResourceGroupContent
+{
+    public string Name => "workspaces";
+
+    public async Task DeleteAllAsync(Guid subscriptionId, string resourceGroupKey, CancellationToken ct)
+    {
+        var workspaces = await db.Workspaces.AsNoTracking().Where(w => w.SubscriptionId == subscriptionId && w.ResourceGroupKey == resourceGroupKey).ToListAsync(ct);
+        foreach (var workspace in workspaces)
+        {
+            await PurgeWorkspace.PurgeNowAsync(db, blobs, workspace, ct);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Lethe.Demo;
+using Lethe.Jobs;
+using Lethe.Privacy;
+using Lethe.Resources;
+using Lethe.Telemetry;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lethe.Workspaces;
+
+public static class WorkspacesRegistration
+{
+    /// The Workspaces module and the telemetry it records.
+    public static IServiceCollection AddLetheWorkspaces(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<TelemetryOptions>()
+            .Bind(configuration.GetSection(TelemetryOptions.Section))
+            .Validate(o => o.RetentionDays is >= 1 and <= 3650, "Lethe:Telemetry:RetentionDays must be between 1 and 3650.")
+            .ValidateOnStart();
+        services.AddScoped<TelemetryRecorder>();
+        services.AddScoped<IJobHandler, TelemetryRetentionSweep>();
+        services.AddScoped<IJobHandler, PurgeWorkspace>();
+        services.AddScoped<IJobHandler, PurgeExpiredWorkspaces>();
+        services.AddScoped<IResourceGroupContent, WorkspacesInResourceGroup>();
+        services.AddSingleton<IDemoContent, WorkspacesDemo>();
+        services.AddSingleton(new PersonalBlobLocation(
+            "Workspaces", "{storageAccount}", JobBlobs.RunsPrefix, PersonalDataCategory.Identifier, SubjectKind.ObjectId, ErasureStrategy.Delete,
+            "Job history documents: the submitting user's name, email and object ID, in each workspace's storage."));
+        return services;
+    }
+}

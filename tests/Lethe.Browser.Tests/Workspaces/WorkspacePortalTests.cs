@@ -1,0 +1,92 @@
+using System.IO.Compression;
+using Lethe.Demo;
+using Lethe.Workspaces;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Lethe.Browser.Tests.Workspaces;
+
+public sealed class WorkspacePortalTests(PortalServer server) : IClassFixture<PortalServer>
+{
+    private static readonly string WorkspacePath = $"/workspaces/{DemoAccounts.SubscriptionId:D}/{DemoAccounts.MlResourceGroup}/{WorkspacesDemo.WorkspaceName}";
+
+    [Fact]
+    public async Task A_contributor_deletes_an_asset_after_confirming()
+    {
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, DemoAccounts.Contributor);
+        await page.GotoAsync("/workspaces");
+        await page.GetByRole(AriaRole.Link, new() { Name = WorkspacesDemo.WorkspaceName }).ClickAsync();
+        Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
+        await Portal.ScreenshotAsync(page, "workspace");
+        var pipelines = page.GetByRole(AriaRole.Table, new() { Name = "Pipelines" });
+        await Expect(pipelines.GetByRole(AriaRole.Cell, new() { Name = "train-pipeline", Exact = true })).ToBeVisibleAsync();
+
+        await pipelines.GetByRole(AriaRole.Button, new() { Name = "Delete train-pipeline" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Alertdialog, new() { Name = "Delete train-pipeline?" });
+        await Expect(dialog).ToBeVisibleAsync();
+        Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete train-pipeline" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Deleted train-pipeline.");
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Pipelines" })).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Compute" }).GetByRole(AriaRole.Cell, new() { Name = "cpu-cluster", Exact = true })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task A_reader_downloads_all_outputs_and_logs_of_a_job_as_a_zip()
+    {
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, DemoAccounts.GalleryAuthor);
+        await page.GotoAsync(WorkspacePath);
+        await page.GetByRole(AriaRole.Link, new() { Name = WorkspacesDemo.JobId }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync($"Job {WorkspacesDemo.JobId}");
+        Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
+        await Portal.ScreenshotAsync(page, "workspace-job");
+        // A reader sees no delete buttons on the workspace, and may download.
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Download logs/std_log.txt" })).ToBeVisibleAsync();
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download all" }).ClickAsync());
+
+        Assert.Equal($"{WorkspacesDemo.JobId}.zip", download.SuggestedFilename);
+        var file = Path.Combine(Path.GetTempPath(), $"lethe-download-{Guid.NewGuid():N}.zip");
+        await download.SaveAsAsync(file);
+        try
+        {
+            using var zip = ZipFile.OpenRead(file);
+            Assert.Equal(["logs/std_log.txt", "outputs/metrics.json", "outputs/model/model.pkl"], zip.Entries.Select(e => e.FullName));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task The_owner_soft_deletes_the_workspace_then_recovers_it()
+    {
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, DemoAccounts.WorkspaceOwner);
+        await page.GotoAsync(WorkspacePath);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete workspace" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Alertdialog, new() { Name = $"Delete {WorkspacesDemo.WorkspaceName}?" });
+        await Expect(dialog).ToContainTextAsync("can be recovered for 14 days");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete workspace" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Deleted workspaces");
+        Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
+        await Portal.ScreenshotAsync(page, "workspaces-deleted");
+        Assert.Equal(404, (await page.APIRequest.GetAsync(WorkspacePath)).Status);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Recover {WorkspacesDemo.WorkspaceName}" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Recovered {WorkspacesDemo.WorkspaceName}");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = WorkspacesDemo.JobId })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = WorkspacesDemo.JobId }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Download all" })).ToBeVisibleAsync();
+    }
+}

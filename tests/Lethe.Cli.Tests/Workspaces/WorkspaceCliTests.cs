@@ -1,0 +1,93 @@
+using System.IO.Compression;
+using Lethe.Client;
+using Lethe.Demo;
+using Lethe.Workspaces;
+
+namespace Lethe.Cli.Tests.Workspaces;
+
+public sealed class WorkspaceCliTests(TestServer server) : IClassFixture<TestServer>
+{
+    private static readonly string Sub = DemoAccounts.SubscriptionId.ToString();
+    private const string Group = DemoAccounts.MlResourceGroup;
+
+    [Fact]
+    public async Task Job_download_all_saves_the_outputs_and_logs_as_a_zip()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.GalleryAuthor.Email);
+        var file = Path.Combine(user.ConfigDirectory, "job.zip");
+        Directory.CreateDirectory(user.ConfigDirectory);
+
+        var result = await user.RunAsync("job", "download", WorkspacesDemo.JobId, "-s", Sub, "-g", Group, "-w", WorkspacesDemo.WorkspaceName, "--all", "--dest", file);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("3 artifacts", result.Out, StringComparison.Ordinal);
+        using var zip = ZipFile.OpenRead(file);
+        Assert.Equal(["logs/std_log.txt", "outputs/metrics.json", "outputs/model/model.pkl"], zip.Entries.Select(e => e.FullName));
+        Assert.False(File.Exists(file + ".partial"));
+    }
+
+    [Fact]
+    public async Task Model_download_saves_the_latest_version_and_one_artifact_downloads_alone()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.Contributor.Email);
+        Directory.CreateDirectory(user.ConfigDirectory);
+        var model = Path.Combine(user.ConfigDirectory, "model.zip");
+        var log = Path.Combine(user.ConfigDirectory, "log.txt");
+
+        var downloaded = await user.RunAsync("model", "download", "iris-model", "-s", Sub, "-g", Group, "-w", WorkspacesDemo.WorkspaceName, "--dest", model, "-o", "json");
+        var one = await user.RunAsync("job", "download", WorkspacesDemo.JobId, "-s", Sub, "-g", Group, "-w", WorkspacesDemo.WorkspaceName, "--path", "logs/std_log.txt", "--dest", log);
+
+        Assert.True(downloaded.ExitCode == 0, downloaded.ToString());
+        using (var zip = ZipFile.OpenRead(model))
+        {
+            Assert.Equal(["conda.yaml", "model.json"], zip.Entries.Select(e => e.FullName).Order(StringComparer.Ordinal));
+        }
+        Assert.True(one.ExitCode == 0, one.ToString());
+        Assert.StartsWith("epoch 1", await File.ReadAllTextAsync(log, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_workspace_is_created_soft_deleted_recovered_and_purged()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.WorkspaceOwner.Email);
+        var name = $"cli-{Guid.NewGuid():N}"[..20];
+        string[] target = ["-s", Sub, "-g", Group, "-w", name];
+
+        var created = await user.RunAsync(["workspace", "create", .. target, "-l", "westeurope", "--sku", "Paid", "--retention-days", "3", "-o", "json"]);
+        var deleted = await user.RunAsync(["workspace", "delete", .. target]);
+        var listed = await user.RunAsync("workspace", "list", "-s", Sub, "--deleted", "-o", "json");
+        var recovered = await user.RunAsync(["workspace", "recover", .. target]);
+        var refused = await user.RunAsync(["workspace", "delete", .. target, "--permanently"]);
+        var purged = await user.RunAsync(["workspace", "delete", .. target, "--permanently", "--yes"]);
+        var after = await user.RunAsync("workspace", "list", "-s", Sub, "-o", "json");
+
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.Equal(("Paid", 3), (created.Json<WorkspaceResource>().Sku.Name, created.Json<WorkspaceResource>().Properties.SoftDeleteRetentionInDays));
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        Assert.Contains(listed.Json<List<WorkspaceResource>>(), w => w.Name == name);
+        Assert.True(recovered.ExitCode == 0, recovered.ToString());
+        Assert.Equal(ExitCodes.Usage, refused.ExitCode);
+        Assert.True(purged.ExitCode == 0, purged.ToString());
+        Assert.DoesNotContain(after.Json<List<WorkspaceResource>>(), w => w.Name == name);
+    }
+
+    [Fact]
+    public async Task A_bad_workspace_name_exits_1_with_the_servers_message_and_a_stranger_is_told_not_found()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.WorkspaceOwner.Email);
+        using var stranger = new CliUser(server.Url);
+        await stranger.LoginAsync(DemoAccounts.LabUser1.Email);
+
+        var bad = await user.RunAsync("workspace", "create", "-s", Sub, "-g", Group, "-w", "no spaces!", "-l", "westeurope");
+        var hidden = await stranger.RunAsync("workspace", "show", "-s", Sub, "-g", Group, "-w", WorkspacesDemo.WorkspaceName);
+
+        Assert.Equal(ExitCodes.Failed, bad.ExitCode);
+        Assert.Contains("workspaceName: A workspace name", bad.Error, StringComparison.Ordinal);
+        Assert.NotEqual(0, hidden.ExitCode);
+        Assert.Contains("not found", hidden.Error, StringComparison.OrdinalIgnoreCase);
+    }
+}
