@@ -134,7 +134,8 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         return WriteOutcome.Done;
     }
 
-    /// A new token for the author; their earlier tokens are revoked with it (one live token per author).
+    /// A new token for the author. Earlier ones stay valid until they expire or are revoked: a script may
+    /// hold one while the portal shows another.
     public async Task<(WriteOutcome Outcome, IssuedToken? Token)> IssueTokenAsync(Guid userId, CancellationToken ct)
     {
         var author = await AuthorForAsync(userId, ct);
@@ -146,7 +147,6 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         var token = CatalogTokens.NewToken();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var version = await NextVersionAsync(ct);
-        await RevokeLiveAsync(author.Id, version, now, ct);
         var expiresAt = now + options.Value.TokenLifetime;
         db.CatalogTokens.Add(new CatalogToken { Id = Guid.NewGuid(), AuthorId = author.Id, Hash = CatalogTokens.HashOf(token), CreatedAt = now, ExpiresAt = expiresAt, ChangeVersion = version });
         await db.SaveChangesAsync(ct);

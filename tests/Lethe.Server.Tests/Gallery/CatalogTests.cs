@@ -102,10 +102,12 @@ public sealed class CatalogTests(Servers servers) : IClassFixture<Servers>
 
         var second = await author.Client.CreateCatalogTokenAsync(Ct);
         Assert.Single((await anonymous.QueryCatalogEntitiesAsync(byAuthor, second.Token, Ct)).Value);
-        // A new token replaces the one before it.
+        // A new token does not end the one before it; revoking ends both.
         var third = await author.Client.CreateCatalogTokenAsync(Ct);
+        Assert.Single((await anonymous.QueryCatalogEntitiesAsync(byAuthor, second.Token, Ct)).Value);
+        await author.Client.RevokeCatalogTokensAsync(Ct);
         await Assert.ThrowsAsync<LetheUnauthorizedException>(() => anonymous.QueryCatalogEntitiesAsync(byAuthor, second.Token, Ct));
-        Assert.Single((await anonymous.QueryCatalogEntitiesAsync(byAuthor, third.Token, Ct)).Value);
+        await Assert.ThrowsAsync<LetheUnauthorizedException>(() => anonymous.QueryCatalogEntitiesAsync(byAuthor, third.Token, Ct));
     }
 
     [Theory]
