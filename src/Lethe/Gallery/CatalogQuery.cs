@@ -24,7 +24,8 @@ public sealed class CatalogQuery
 
     private static readonly string[] AllowedFunctions = ["contains", "startswith", "endswith", "tolower", "toupper", "length", "year", "month", "day"];
     private static readonly ConcurrentDictionary<string, CompiledFilter> FilterCache = new(StringComparer.Ordinal);
-    private const int FilterCacheSize = 4096;
+    private static readonly ConcurrentDictionary<string, CatalogQuery> QueryCache = new(StringComparer.Ordinal);
+    private const int FilterCacheSize = 16_384;
 
     public static IEdmModel Model { get; } = BuildModel(out EntityType, out EntitySet);
     private static readonly IEdmEntityType EntityType;
@@ -53,6 +54,12 @@ public sealed class CatalogQuery
             {
                 return (null, name, $"{name} is longer than {MaxOptionLength} characters.");
             }
+        }
+        // The same options always parse to the same query (who asks is not part of it): parsed once, kept.
+        var key = string.Join('\u0001', filter, orderBy, select, top, skip, count);
+        if (QueryCache.TryGetValue(key, out var known))
+        {
+            return (known, null, null);
         }
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         void Add(string name, string? value)
@@ -128,7 +135,7 @@ public sealed class CatalogQuery
             }
             current = "$count";
             var countValue = parser.ParseCount();
-            return (new CatalogQuery
+            var parsed = new CatalogQuery
             {
                 Filter = compiled?.Predicate,
                 FilterAuthorId = compiled?.AuthorId,
@@ -137,7 +144,13 @@ public sealed class CatalogQuery
                 Top = (int)(topValue ?? DefaultTop),
                 Skip = (int)(skipValue ?? 0),
                 Count = countValue ?? false,
-            }, null, null);
+            };
+            if (QueryCache.Count >= FilterCacheSize)
+            {
+                QueryCache.Clear();
+            }
+            QueryCache[key] = parsed;
+            return (parsed, null, null);
         }
         catch (ODataException e)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -142,6 +143,9 @@ public sealed class GalleryCatalog(IServiceScopeFactory scopes) : IDisposable
     private TaskCompletionSource<long>? _running;
     private TaskCompletionSource<long>? _waiting;
     private volatile CatalogState _state = CatalogState.Empty;
+    private DbProviderFactory? _factory;
+    private string? _connectionString;
+    private volatile bool _singleProcess;
 
     /// The copy as of now, possibly stale: for diagnostics and tests only.
     public CatalogState Current => _state;
@@ -149,9 +153,27 @@ public sealed class GalleryCatalog(IServiceScopeFactory scopes) : IDisposable
     /// A copy that holds every change committed before this call.
     public async ValueTask<CatalogState> FreshAsync(CancellationToken ct)
     {
-        var version = await NextVersionReadAsync().WaitAsync(ct);
         var state = _state;
+        // SQLite: one process owns the data folder and makes every change through GalleryWrites, which
+        // brings the copy up to date (ChangedAsync) before it answers; a loaded copy is therefore current.
+        if (_singleProcess && state.Version >= 0)
+        {
+            return state;
+        }
+        var version = await NextVersionReadAsync().WaitAsync(ct);
+        state = _state;
         return state.Version >= version ? state : await CatchUpAsync(version, ct);
+    }
+
+    /// Called after every committed catalog change (and by anything else that writes the catalog's tables):
+    /// the copy holds the change before the writer answers.
+    public async Task ChangedAsync(CancellationToken ct)
+    {
+        var version = await ReadVersionAsync();
+        if (_state.Version < version)
+        {
+            await CatchUpAsync(version, ct);
+        }
     }
 
     private Task<long> NextVersionReadAsync()
@@ -196,14 +218,27 @@ public sealed class GalleryCatalog(IServiceScopeFactory scopes) : IDisposable
         }
     }
 
+    /// One indexed single-row read on a pooled connection of the provider, without a DbContext: it is the
+    /// only database work on the hot path.
     private async Task<long> ReadVersionAsync()
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
+        if (_factory is null)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
+            var connection = db.Database.GetDbConnection();
+            _connectionString = connection.ConnectionString;
+            _factory = DbProviderFactories.GetFactory(connection) ?? throw new InvalidOperationException("The database provider has no DbProviderFactory.");
+            _singleProcess = db.Database.ProviderName == LetheDb.SqliteProvider;
+        }
         // A bounded wait: a stuck database fails the waiting requests instead of hanging them.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        return await db.GalleryCatalogVersions.AsNoTracking()
-            .Where(v => v.Id == GalleryCatalogVersion.SingletonId).Select(v => v.Value).FirstAsync(timeout.Token);
+        await using var read = _factory.CreateConnection() ?? throw new InvalidOperationException("The provider made no connection.");
+        read.ConnectionString = _connectionString;
+        await read.OpenAsync(timeout.Token);
+        await using var command = read.CreateCommand();
+        command.CommandText = "SELECT \"Value\" FROM \"GalleryCatalogVersions\" WHERE \"Id\" = 1";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(timeout.Token), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public void Dispose() => _refresh.Dispose();

@@ -19,7 +19,8 @@ public enum WriteOutcome
 
 /// Every change to the gallery: each takes the next catalog version in its transaction, marks what it
 /// changed with it, and recomputes the author's score, so that every node's in-memory catalog catches up
-/// exactly (decision 0020).
+/// exactly (decision 0020). After the commit this node's copy is brought up to date before the writer
+/// answers, even if the request was cancelled meanwhile (CancellationToken.None): the change is committed.
 public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalog catalog, IOptions<GalleryOptions> options, TimeProvider clock)
 {
     /// The signed-in user's author profile, made on first use from the account's email and name.
@@ -48,6 +49,7 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         db.GalleryAuthors.Add(author);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+        await catalog.ChangedAsync(CancellationToken.None);
         return author;
     }
 
@@ -71,7 +73,7 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         await db.SaveChangesAsync(ct);
         await RescoreAsync(author, version, now, contributed: true, ct);
         await transaction.CommitAsync(ct);
-        await catalog.FreshAsync(ct);
+        await catalog.ChangedAsync(CancellationToken.None);
         return (WriteOutcome.Done, entity);
     }
 
@@ -101,7 +103,7 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         await db.SaveChangesAsync(ct);
         await RescoreAsync(author, version, now, contributed: true, ct);
         await transaction.CommitAsync(ct);
-        await catalog.FreshAsync(ct);
+        await catalog.ChangedAsync(CancellationToken.None);
         return (WriteOutcome.Done, entity);
     }
 
@@ -130,7 +132,7 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         await db.SaveChangesAsync(ct);
         await RescoreAsync(author, version, now, contributed: false, ct);
         await transaction.CommitAsync(ct);
-        await catalog.FreshAsync(ct);
+        await catalog.ChangedAsync(CancellationToken.None);
         return WriteOutcome.Done;
     }
 
@@ -151,7 +153,7 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         db.CatalogTokens.Add(new CatalogToken { Id = Guid.NewGuid(), AuthorId = author.Id, Hash = CatalogTokens.HashOf(token), CreatedAt = now, ExpiresAt = expiresAt, ChangeVersion = version });
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
-        await catalog.FreshAsync(ct);
+        await catalog.ChangedAsync(CancellationToken.None);
         return (WriteOutcome.Done, new IssuedToken(token, expiresAt));
     }
 
@@ -168,7 +170,7 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         var version = await NextVersionAsync(ct);
         var revoked = await RevokeLiveAsync(author.Id, version, now, ct);
         await transaction.CommitAsync(ct);
-        await catalog.FreshAsync(ct);
+        await catalog.ChangedAsync(CancellationToken.None);
         return revoked;
     }
 
