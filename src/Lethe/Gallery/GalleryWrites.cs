@@ -47,8 +47,18 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
             ETag = Guid.NewGuid(), ChangeVersion = await NextVersionAsync(ct),
         };
         db.GalleryAuthors.Add(author);
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two first requests of the same user at once: the other one made the profile.
+            await transaction.RollbackAsync(CancellationToken.None);
+            db.Entry(author).State = EntityState.Detached;
+            return await db.GalleryAuthors.FirstAsync(a => a.UserId == userId, ct);
+        }
         await catalog.ChangedAsync(CancellationToken.None);
         return author;
     }
