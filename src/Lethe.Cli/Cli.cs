@@ -61,6 +61,7 @@ internal static class Cli
             WorkspaceCommands.CreateWorkspace(terminal, options),
             WorkspaceCommands.CreateJob(terminal, options),
             WorkspaceCommands.CreateModel(terminal, options),
+            CatalogCommands.Create(terminal, options),
         };
         return root;
     }

@@ -1,5 +1,6 @@
 using Lethe.Server.Api;
 using Lethe.Server.Api.Workspaces;
+using Lethe.Server.Api.Gallery;
 using Lethe.Server.Hosting;
 using Lethe.Server.Portal;
 using Scalar.AspNetCore;
@@ -30,6 +31,7 @@ public static class LetheServer
         app.MapOperationEndpoints();
         app.MapPrivacyEndpoints();
         app.MapWorkspaceEndpoints();
+        app.MapCatalogEndpoints();
         app.MapLethePortal();
 
         await app.Services.InitializeLetheAsync(ct);

@@ -1,4 +1,5 @@
 using Lethe.Blobs;
+using Lethe.Gallery;
 using Lethe.Jobs;
 using Lethe.Resources;
 using Lethe.Workspaces;
@@ -12,6 +13,7 @@ internal static class Work
     public static void AddLetheWork(this WebApplicationBuilder builder)
     {
         builder.Services.AddLetheJobs(builder.Configuration);
+        builder.Services.AddGallery(builder.Configuration);
         builder.Services.AddScoped<IJobHandler, DeleteResourceGroup>();
         builder.Services.AddScoped<IJobHandler, PurgeExpiredBlobs>();
         builder.Services.AddLetheWorkspaces(builder.Configuration);

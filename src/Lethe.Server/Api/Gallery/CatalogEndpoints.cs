@@ -1,0 +1,314 @@
+using System.Buffers;
+using System.Security.Claims;
+using System.Text.Json;
+using Lethe.Client;
+using Lethe.Gallery;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Visibility = Lethe.Gallery.Visibility;
+
+namespace Lethe.Server.Api.Gallery;
+
+/// The gallery's Catalog API (seed 000): profiles and entities, JSON only, anonymous or with the
+/// DataLabAccessToken header; publishing and tokens for the signed-in author.
+public static class CatalogEndpoints
+{
+    public static void MapCatalogEndpoints(this WebApplication app)
+    {
+        var catalog = app.MapGroup("/catalog").WithTags("Gallery");
+        catalog.MapGet("/users/{authorId}", GetUserAsync).WithName("GetCatalogUser").AllowAnonymous();
+        catalog.MapGet("/entities", ListEntitiesAsync).WithName("ListCatalogEntities").AllowAnonymous();
+        catalog.MapGet("/entities/{id:guid}", GetEntityAsync).WithName("GetCatalogEntity").AllowAnonymous();
+
+        var author = catalog.MapGroup("").RequireAuthorization();
+        author.MapGet("/me", GetMeAsync).WithName("GetMyCatalogProfile");
+        author.MapPost("/entities", PublishAsync).WithName("PublishCatalogEntity");
+        author.MapPatch("/entities/{id:guid}", UpdateAsync).WithName("UpdateCatalogEntity");
+        author.MapDelete("/entities/{id:guid}", UnpublishAsync).WithName("UnpublishCatalogEntity");
+        author.MapPost("/tokens", CreateTokenAsync).WithName("CreateCatalogToken");
+        author.MapDelete("/tokens", RevokeTokensAsync).WithName("RevokeCatalogTokens");
+    }
+
+    public static async Task<Results<Ok<CatalogUser>, StatusCodeHttpResult, ProblemHttpResult>> GetUserAsync(
+        string authorId, GalleryCatalog catalog, IOptions<GalleryOptions> options, HttpContext http, CancellationToken ct)
+    {
+        var state = await catalog.FreshAsync(ct);
+        if (!state.Authors.TryGetValue(authorId, out var profile))
+        {
+            return Problems.NotFound("The author");
+        }
+        var user = ToUser(profile, options.Value, http.Request);
+        http.Response.Headers.ETag = user.ETag;
+        if (http.Request.Headers.IfNoneMatch.Any(v => v is not null && (v == "*" || v.Split(',').Any(t => t.Trim() == user.ETag))))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+        return TypedResults.Ok(user);
+    }
+
+    public static async Task<Results<CatalogJsonResult, ValidationProblem, ProblemHttpResult>> ListEntitiesAsync(
+        HttpContext http, GalleryCatalog catalog, TimeProvider clock,
+        [FromQuery(Name = "$filter")] string? filter, [FromQuery(Name = "$orderby")] string? orderBy, [FromQuery(Name = "$select")] string? select,
+        [FromQuery(Name = "$top")] string? top, [FromQuery(Name = "$skip")] string? skip, [FromQuery(Name = "$count")] string? count,
+        CancellationToken ct)
+    {
+        var (query, option, error) = CatalogQuery.Parse(filter, orderBy, select, top, skip, count);
+        if (query is null)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [option!] = [error!] }, detail: error, title: $"{option} is not a valid query option.");
+        }
+        var state = await catalog.FreshAsync(ct);
+        var (caller, problem) = Caller(http, state, clock);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var page = CatalogListing.Run(state, query, caller);
+        string? next = null;
+        if (page.HasMore)
+        {
+            var q = http.Request.Query.Where(p => p.Key != "$skip").Select(p => new KeyValuePair<string, string?>(p.Key, p.Value.ToString())).ToList();
+            q.Add(new("$skip", (query.Skip + query.Top).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            q.Add(new("$top", query.Top.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            next = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}{QueryString.Create(q.DistinctBy(p => p.Key))}";
+        }
+        return new CatalogJsonResult(w => CatalogJson.WritePage(w, state, page, query.Select, next));
+    }
+
+    public static async Task<Results<CatalogJsonResult, ProblemHttpResult>> GetEntityAsync(Guid id, HttpContext http, GalleryCatalog catalog, TimeProvider clock, CancellationToken ct)
+    {
+        var state = await catalog.FreshAsync(ct);
+        var (caller, problem) = Caller(http, state, clock);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var item = CatalogListing.Find(state, id, caller);
+        return item is null ? Problems.NotFound("The entity") : new CatalogJsonResult(w => CatalogJson.WriteEntity(w, state, item, null));
+    }
+
+    public static async Task<Results<Ok<CatalogUser>, ProblemHttpResult>> GetMeAsync(
+        ClaimsPrincipal principal, GalleryWrites writes, GalleryCatalog catalog, IOptions<GalleryOptions> options, HttpRequest request, CancellationToken ct)
+    {
+        var author = await writes.AuthorForAsync(principal.ObjectId(), ct);
+        if (author is null)
+        {
+            return NoEmail();
+        }
+        var state = await catalog.FreshAsync(ct);
+        return TypedResults.Ok(ToUser(state.Authors[author.Id], options.Value, request));
+    }
+
+    public static async Task<Results<Created<CatalogEntity>, ValidationProblem, ProblemHttpResult>> PublishAsync(
+        PublishEntityRequest request, ClaimsPrincipal principal, GalleryWrites writes, GalleryCatalog catalog, CancellationToken ct)
+    {
+        if (!TryKind(request.Kind, out var kind))
+        {
+            return Problems.Invalid("kind", $"kind is one of {string.Join(", ", Enum.GetNames<EntityKind>())}.");
+        }
+        if (!TryVisibility(request.Visibility, out var visibility))
+        {
+            return Problems.Invalid("visibility", "visibility is Public or Unlisted.");
+        }
+        if (GalleryRules.Problem(request.Name, request.Description, request.Tags) is { } invalid)
+        {
+            return Problems.Invalid(invalid.Field, invalid.Message);
+        }
+        var (outcome, entity) = await writes.PublishAsync(principal.ObjectId(), new PublishRequest(kind, request.Name, request.Description, request.Tags, visibility), ct);
+        if (outcome != WriteOutcome.Done)
+        {
+            return NoEmail();
+        }
+        var state = await catalog.FreshAsync(ct);
+        return TypedResults.Created($"/catalog/entities/{entity!.Id:D}", ToContract(state, state.Entities[entity.Id]));
+    }
+
+    public static async Task<Results<Ok<CatalogEntity>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        Guid id, UpdateEntityRequest request, ClaimsPrincipal principal, GalleryWrites writes, GalleryCatalog catalog, CancellationToken ct)
+    {
+        EntityKind? kind = null;
+        Visibility? visibility = null;
+        if (request.Kind is not null)
+        {
+            if (!TryKind(request.Kind, out var k))
+            {
+                return Problems.Invalid("kind", $"kind is one of {string.Join(", ", Enum.GetNames<EntityKind>())}.");
+            }
+            kind = k;
+        }
+        if (request.Visibility is not null)
+        {
+            if (!TryVisibility(request.Visibility, out var v))
+            {
+                return Problems.Invalid("visibility", "visibility is Public or Unlisted.");
+            }
+            visibility = v;
+        }
+        if (request.Name is not null || request.Description is not null || request.Tags is not null)
+        {
+            if (GalleryRules.Problem(request.Name ?? "unchanged", request.Description, request.Tags) is { } invalid)
+            {
+                return Problems.Invalid(invalid.Field, invalid.Message);
+            }
+        }
+        var (outcome, entity) = await writes.ChangeAsync(principal.ObjectId(), id, new EntityChange(kind, request.Name, request.Description, request.Tags, visibility), ct);
+        if (outcome != WriteOutcome.Done)
+        {
+            return Problems.NotFound("The entity");
+        }
+        var state = await catalog.FreshAsync(ct);
+        return TypedResults.Ok(ToContract(state, state.Entities[entity!.Id]));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> UnpublishAsync(Guid id, ClaimsPrincipal principal, GalleryWrites writes, CancellationToken ct)
+        => await writes.UnpublishAsync(principal.ObjectId(), id, ct) == WriteOutcome.Done ? TypedResults.NoContent() : Problems.NotFound("The entity");
+
+    public static async Task<Results<Ok<CatalogTokenResponse>, ProblemHttpResult>> CreateTokenAsync(ClaimsPrincipal principal, GalleryWrites writes, HttpResponse response, CancellationToken ct)
+    {
+        var (outcome, token) = await writes.IssueTokenAsync(principal.ObjectId(), ct);
+        if (outcome != WriteOutcome.Done)
+        {
+            return NoEmail();
+        }
+        // A credential: no cache may keep it.
+        response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new CatalogTokenResponse(token!.Token, token.ExpiresAt));
+    }
+
+    public static async Task<NoContent> RevokeTokensAsync(ClaimsPrincipal principal, GalleryWrites writes, CancellationToken ct)
+    {
+        await writes.RevokeTokensAsync(principal.ObjectId(), ct);
+        return TypedResults.NoContent();
+    }
+
+    /// The caller's author ID from the DataLabAccessToken header (null: anonymous), or the 401 that says why not.
+    internal static (string? AuthorId, ProblemHttpResult? Problem) Caller(HttpContext http, CatalogState state, TimeProvider clock)
+    {
+        if (!http.Request.Headers.TryGetValue(LetheClient.CatalogTokenHeader, out var values))
+        {
+            return (null, null);
+        }
+        var token = values.ToString().Trim();
+        var known = state.Tokens.TryGetValue(CatalogTokens.HashOf(token), out var entry);
+        var decision = CatalogTokens.Check(token, entry?.ExpiresAt, entry?.RevokedAt, known, clock.GetUtcNow());
+        if (decision == TokenProblem.None)
+        {
+            return (entry!.AuthorId, null);
+        }
+        http.Response.Headers.WWWAuthenticate = $"{LetheClient.CatalogTokenHeader} error=\"invalid_token\"";
+        return (null, TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized,
+            title: $"The access token is {decision.ToString().ToLowerInvariant()}.", detail: CatalogTokens.Describe(decision),
+            extensions: new Dictionary<string, object?> { ["reason"] = decision.ToString().ToLowerInvariant() }));
+    }
+
+    internal static CatalogUser ToUser(CatalogProfile p, GalleryOptions options, HttpRequest request)
+    {
+        var baseUrl = string.IsNullOrWhiteSpace(options.CatalogBaseUrl) ? $"{request.Scheme}://{request.Host}{request.PathBase}/catalog" : options.CatalogBaseUrl.TrimEnd('/');
+        return new CatalogUser(p.EntitiesCount, p.ContributionScore, p.ScoredAt, p.ContributedAt, p.CreatedAt, p.UpdatedAt, p.Name, [p.Slug],
+            p.TenantId, p.CommunityId, p.Id, new CatalogLinks($"{baseUrl}/tenants/{p.TenantId}/communities/{p.CommunityId}/users/{p.Id}"), $"\"{p.ETag:D}\"");
+    }
+
+    internal static CatalogEntity ToContract(CatalogState state, CatalogItem i)
+        => new(i.Id, i.Kind.ToString(), i.Name, i.Description, i.Tags, i.Visibility.ToString(), new CatalogAuthorRef(i.AuthorId, state.AuthorName(i.AuthorId)), i.CreatedAt, i.UpdatedAt);
+
+    private static ProblemHttpResult NoEmail()
+        => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The account has no email.", detail: "The gallery derives the author ID from the account's email; add an email to the account first.");
+
+    private static bool TryKind(string? value, out EntityKind kind)
+        => Enum.TryParse(value?.Replace(" ", "", StringComparison.Ordinal), ignoreCase: true, out kind) && Enum.IsDefined(kind) && !int.TryParse(value, out _);
+
+    private static bool TryVisibility(string? value, out Visibility visibility)
+        => Enum.TryParse(value, ignoreCase: true, out visibility) && Enum.IsDefined(visibility) && !int.TryParse(value, out _);
+}
+
+/// JSON written straight to the response: the entity lists are the hot path, and `$select` decides per request
+/// which properties exist.
+public sealed class CatalogJsonResult(Action<Utf8JsonWriter> write) : IResult
+{
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        await using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+        httpContext.Response.ContentType = "application/json; charset=utf-8";
+        httpContext.Response.ContentLength = buffer.WrittenCount;
+        await httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted);
+    }
+}
+
+internal static class CatalogJson
+{
+    public static void WritePage(Utf8JsonWriter w, CatalogState state, CatalogPage page, IReadOnlySet<string>? select, string? nextLink)
+    {
+        w.WriteStartObject();
+        if (page.Count is { } count)
+        {
+            w.WriteNumber("@odata.count", count);
+        }
+        w.WriteStartArray("value");
+        foreach (var item in page.Items)
+        {
+            WriteEntity(w, state, item, select);
+        }
+        w.WriteEndArray();
+        if (nextLink is not null)
+        {
+            w.WriteString("@odata.nextLink", nextLink);
+        }
+        w.WriteEndObject();
+    }
+
+    public static void WriteEntity(Utf8JsonWriter w, CatalogState state, CatalogItem i, IReadOnlySet<string>? select)
+    {
+        w.WriteStartObject();
+        if (select is null || select.Contains("id"))
+        {
+            w.WriteString("id", i.Id);
+        }
+        if (select is null || select.Contains("kind"))
+        {
+            w.WriteString("kind", i.Kind.ToString());
+        }
+        if (select is null || select.Contains("name"))
+        {
+            w.WriteString("name", i.Name);
+        }
+        if (select is null || select.Contains("description"))
+        {
+            w.WriteString("description", i.Description);
+        }
+        if (select is null || select.Contains("tags"))
+        {
+            w.WriteStartArray("tags");
+            foreach (var tag in i.Tags)
+            {
+                w.WriteStringValue(tag);
+            }
+            w.WriteEndArray();
+        }
+        if (select is null || select.Contains("visibility"))
+        {
+            w.WriteString("visibility", i.Visibility.ToString());
+        }
+        if (select is null || select.Contains("author"))
+        {
+            w.WriteStartObject("author");
+            w.WriteString("id", i.AuthorId);
+            w.WriteString("name", state.AuthorName(i.AuthorId));
+            w.WriteEndObject();
+        }
+        if (select is null || select.Contains("created_at"))
+        {
+            w.WriteString("created_at", i.CreatedAt);
+        }
+        if (select is null || select.Contains("updated_at"))
+        {
+            w.WriteString("updated_at", i.UpdatedAt);
+        }
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,273 @@
+using System.Collections.Immutable;
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lethe.Gallery;
+
+/// A live published item as the catalog serves it.
+public sealed record CatalogItem(
+    Guid Id, string AuthorId, EntityKind Kind, string Name, string Description, ImmutableArray<string> Tags,
+    Visibility Visibility, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long ChangeVersion);
+
+/// An author's profile as the catalog serves it (seed 000's `/users/{authorId}`).
+public sealed record CatalogProfile(
+    string Id, Guid UserId, string Name, string Slug, string TenantId, string CommunityId, int EntitiesCount, double ContributionScore,
+    DateTimeOffset? ScoredAt, DateTimeOffset? ContributedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, Guid ETag, long ChangeVersion);
+
+public sealed record CatalogTokenEntry(string Hash, string AuthorId, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, long ChangeVersion);
+
+/// One consistent copy of the catalog at <see cref="Version"/>: immutable, so a request reads it without locks
+/// while the next copy is made.
+public sealed class CatalogState
+{
+    public static readonly CatalogState Empty = new(-1,
+        ImmutableDictionary<Guid, CatalogItem>.Empty,
+        ImmutableDictionary<string, CatalogProfile>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableDictionary<string, ImmutableArray<CatalogItem>>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableDictionary<string, CatalogTokenEntry>.Empty.WithComparers(StringComparer.Ordinal));
+
+    public CatalogState(long version, ImmutableDictionary<Guid, CatalogItem> entities, ImmutableDictionary<string, CatalogProfile> authors,
+        ImmutableDictionary<string, ImmutableArray<CatalogItem>> byAuthor, ImmutableDictionary<string, CatalogTokenEntry> tokens)
+    {
+        Version = version;
+        Entities = entities;
+        Authors = authors;
+        ByAuthor = byAuthor;
+        Tokens = tokens;
+    }
+
+    public long Version { get; }
+
+    /// Every live item, public and unlisted: the visibility rule is applied per request.
+    public ImmutableDictionary<Guid, CatalogItem> Entities { get; }
+    public ImmutableDictionary<string, CatalogProfile> Authors { get; }
+
+    /// Each author's live items, newest first.
+    public ImmutableDictionary<string, ImmutableArray<CatalogItem>> ByAuthor { get; }
+
+    /// Tokens by the SHA-256 of the token, revoked ones included so that the answer can say so.
+    public ImmutableDictionary<string, CatalogTokenEntry> Tokens { get; }
+
+    public string AuthorName(string authorId) => Authors.TryGetValue(authorId, out var a) ? a.Name : "";
+
+    /// The rows changed since this copy applied on top of it, as of <paramref name="version"/>. Applying a row
+    /// twice, or a row newer than <paramref name="version"/>, is harmless: each row carries its own version.
+    public CatalogState Apply(long version, IReadOnlyList<GalleryAuthor> authors, IReadOnlyList<GalleryEntity> entities, IReadOnlyList<CatalogToken> tokens)
+    {
+        var authorMap = Authors.ToBuilder();
+        foreach (var a in authors)
+        {
+            if (!authorMap.TryGetValue(a.Id, out var old) || old.ChangeVersion <= a.ChangeVersion)
+            {
+                authorMap[a.Id] = new CatalogProfile(a.Id, a.UserId, a.Name, a.Slug, a.TenantId, a.CommunityId, a.EntitiesCount, a.ContributionScore,
+                    a.ScoredAt, a.ContributedAt, a.CreatedAt, a.UpdatedAt, a.ETag, a.ChangeVersion);
+            }
+        }
+
+        var entityMap = Entities.ToBuilder();
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in entities)
+        {
+            if (entityMap.TryGetValue(e.Id, out var old) && old.ChangeVersion > e.ChangeVersion)
+            {
+                continue;
+            }
+            touched.Add(e.AuthorId);
+            if (e.UnpublishedAt is not null)
+            {
+                entityMap.Remove(e.Id);
+            }
+            else
+            {
+                entityMap[e.Id] = new CatalogItem(e.Id, e.AuthorId, e.Kind, e.Name, e.Description, [.. e.Tags], e.Visibility, e.CreatedAt, e.UpdatedAt, e.ChangeVersion);
+            }
+        }
+
+        var byAuthor = ByAuthor;
+        if (touched.Count > 0)
+        {
+            var builder = ByAuthor.ToBuilder();
+            if (ByAuthor.IsEmpty && touched.Count > 1000)
+            {
+                // The first load: group once instead of once per author.
+                foreach (var group in entityMap.Values.GroupBy(i => i.AuthorId, StringComparer.Ordinal))
+                {
+                    builder[group.Key] = [.. group.OrderByDescending(i => i.CreatedAt).ThenBy(i => i.Id)];
+                }
+            }
+            else
+            {
+                foreach (var authorId in touched)
+                {
+                    var mine = ByAuthor.TryGetValue(authorId, out var list) ? list : [];
+                    var ids = new HashSet<Guid>(mine.Select(i => i.Id));
+                    ids.UnionWith(entities.Where(e => e.AuthorId == authorId).Select(e => e.Id));
+                    var items = ids.Select(id => entityMap.TryGetValue(id, out var i) ? i : null).OfType<CatalogItem>()
+                        .OrderByDescending(i => i.CreatedAt).ThenBy(i => i.Id).ToImmutableArray();
+                    if (items.IsEmpty)
+                    {
+                        builder.Remove(authorId);
+                    }
+                    else
+                    {
+                        builder[authorId] = items;
+                    }
+                }
+            }
+            byAuthor = builder.ToImmutable();
+        }
+
+        var tokenMap = Tokens.ToBuilder();
+        foreach (var t in tokens)
+        {
+            if (!tokenMap.TryGetValue(t.Hash, out var old) || old.ChangeVersion <= t.ChangeVersion)
+            {
+                tokenMap[t.Hash] = new CatalogTokenEntry(t.Hash, t.AuthorId, t.ExpiresAt, t.RevokedAt, t.ChangeVersion);
+            }
+        }
+        return new CatalogState(version, entityMap.ToImmutable(), authorMap.ToImmutable(), byAuthor, tokenMap.ToImmutable());
+    }
+}
+
+/// The catalog served from memory, exact on one node and on many (decision 0020). Before it answers, a
+/// request waits for a read of the catalog's version that started after the request arrived; that read
+/// is shared by every request that arrived while the previous one ran, so under load one cheap round
+/// trip serves dozens of requests. When the version moved, the changed rows are read and applied first.
+/// Whatever was committed before a request arrived (on any node) is therefore in the copy it reads:
+/// a visibility change, an unpublish or a revoked token is never answered from a stale copy.
+public sealed class GalleryCatalog(IServiceScopeFactory scopes) : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private TaskCompletionSource<long>? _running;
+    private TaskCompletionSource<long>? _waiting;
+    private volatile CatalogState _state = CatalogState.Empty;
+    private DbProviderFactory? _factory;
+    private string? _connectionString;
+    private volatile bool _singleProcess;
+
+    /// The copy as of now, possibly stale: for diagnostics and tests only.
+    public CatalogState Current => _state;
+
+    /// A copy that holds every change committed before this call.
+    public async ValueTask<CatalogState> FreshAsync(CancellationToken ct)
+    {
+        var state = _state;
+        // SQLite: one process owns the data folder and makes every change through GalleryWrites, which
+        // brings the copy up to date (ChangedAsync) before it answers; a loaded copy is therefore current.
+        if (_singleProcess && state.Version >= 0)
+        {
+            return state;
+        }
+        var version = await NextVersionReadAsync().WaitAsync(ct);
+        state = _state;
+        return state.Version >= version ? state : await CatchUpAsync(version, ct);
+    }
+
+    /// Called after every committed catalog change (and by anything else that writes the catalog's tables):
+    /// the copy holds the change before the writer answers.
+    public async Task ChangedAsync(CancellationToken ct)
+    {
+        var version = await ReadVersionAsync();
+        if (_state.Version < version)
+        {
+            await CatchUpAsync(version, ct);
+        }
+    }
+
+    private Task<long> NextVersionReadAsync()
+    {
+        lock (_gate)
+        {
+            if (_running is null)
+            {
+                _running = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _ = Task.Run(() => ReadLoopAsync(_running));
+                return _running.Task;
+            }
+            // A read is under way, but it may have started before a commit that this request must see.
+            _waiting ??= new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _waiting.Task;
+        }
+    }
+
+    private async Task ReadLoopAsync(TaskCompletionSource<long> current)
+    {
+        while (true)
+        {
+            try
+            {
+                current.SetResult(await ReadVersionAsync());
+            }
+            catch (Exception e)
+            {
+                current.SetException(e);
+            }
+            lock (_gate)
+            {
+                if (_waiting is null)
+                {
+                    _running = null;
+                    return;
+                }
+                current = _waiting;
+                _running = current;
+                _waiting = null;
+            }
+        }
+    }
+
+    /// One indexed single-row read on a pooled connection of the provider, without a DbContext: it is the
+    /// only database work on the hot path.
+    private async Task<long> ReadVersionAsync()
+    {
+        if (_factory is null)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
+            var connection = db.Database.GetDbConnection();
+            _connectionString = connection.ConnectionString;
+            _factory = DbProviderFactories.GetFactory(connection) ?? throw new InvalidOperationException("The database provider has no DbProviderFactory.");
+            _singleProcess = db.Database.ProviderName == LetheDb.SqliteProvider;
+        }
+        // A bounded wait: a stuck database fails the waiting requests instead of hanging them.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var read = _factory.CreateConnection() ?? throw new InvalidOperationException("The provider made no connection.");
+        read.ConnectionString = _connectionString;
+        await read.OpenAsync(timeout.Token);
+        await using var command = read.CreateCommand();
+        command.CommandText = "SELECT \"Value\" FROM \"GalleryCatalogVersions\" WHERE \"Id\" = 1";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(timeout.Token), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public void Dispose() => _refresh.Dispose();
+
+    private async Task<CatalogState> CatchUpAsync(long version, CancellationToken ct)
+    {
+        await _refresh.WaitAsync(ct);
+        try
+        {
+            var state = _state;
+            if (state.Version >= version)
+            {
+                return state;
+            }
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
+            var since = state.Version;
+            var authors = await db.GalleryAuthors.AsNoTracking().Where(a => a.ChangeVersion > since).ToListAsync(ct);
+            var entities = await db.GalleryEntities.AsNoTracking().Where(e => e.ChangeVersion > since).ToListAsync(ct);
+            var tokens = await db.CatalogTokens.AsNoTracking().Where(t => t.ChangeVersion > since).ToListAsync(ct);
+            // Rows committed after the version read may be half seen (one table read before their commit, another
+            // after): the copy claims only `version`, so the next catch-up reads them again, whole.
+            state = state.Apply(version, authors, entities, tokens);
+            _state = state;
+            return state;
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+}

@@ -1,0 +1,19 @@
+using Lethe.Demo;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lethe.Gallery;
+
+public static class GalleryServices
+{
+    public static IServiceCollection AddGallery(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GalleryOptions>().Bind(configuration.GetSection(GalleryOptions.Section))
+            .Validate(o => o.TokenLifetime > TimeSpan.Zero, "Lethe:Gallery:TokenLifetime must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<GalleryCatalog>();
+        services.AddScoped<GalleryWrites>();
+        services.AddScoped<IDemoContent, GalleryDemo>();
+        return services;
+    }
+}
