@@ -1,4 +1,5 @@
 using Lethe.Server.Api;
+using Lethe.Server.Api.Labs;
 using Lethe.Server.Hosting;
 using Lethe.Server.Portal;
 using Scalar.AspNetCore;
@@ -28,6 +29,7 @@ public static class LetheServer
         app.MapAccessEndpoints();
         app.MapOperationEndpoints();
         app.MapPrivacyEndpoints();
+        app.MapLabEndpoints();
         app.MapLethePortal();
 
         await app.Services.InitializeLetheAsync(ct);

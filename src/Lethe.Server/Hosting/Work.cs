@@ -1,4 +1,6 @@
 using Lethe.Blobs;
+using Lethe.Blobs.Azure;
+using Lethe.Labs;
 using Lethe.Jobs;
 using Lethe.Resources;
 
@@ -13,5 +15,6 @@ internal static class Work
         builder.Services.AddLetheJobs(builder.Configuration);
         builder.Services.AddScoped<IJobHandler, DeleteResourceGroup>();
         builder.Services.AddScoped<IJobHandler, PurgeExpiredBlobs>();
+        builder.Services.AddLabs(builder.Configuration).AddSingleton<ISasContainerWriter, SasContainerWriter>();
     }
 }
