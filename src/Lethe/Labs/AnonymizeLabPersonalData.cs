@@ -26,6 +26,8 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock) : R
     {
         ArgumentNullException.ThrowIfNull(db);
         int vms = 0, disks = 0, costs = 0, emails = 0;
+        // A variable, not a constant: providers then type the parameter as the column's (uuid on PostgreSQL).
+        Guid? anonymous = LabUsageRows.AnonymousOwner;
         // One set of statements per distinct period: few periods, never one statement per lab or row.
         var periods = await db.Labs.Select(l => l.AnonymizeAfterDays).Distinct().ToListAsync(ct);
         foreach (var days in periods)
@@ -38,17 +40,17 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock) : R
             costs += await db.LabCosts
                 .Where(c => c.OwnerObjectId != null && c.OwnerObjectId != Guid.Empty
                     && (dueVms.Any(v => v.Id == c.ResourceUId) || dueDisks.Any(d => d.Id == c.ResourceUId)))
-                .ExecuteUpdateAsync(set => set.SetProperty(c => c.OwnerObjectId, Guid.Empty), ct);
+                .ExecuteUpdateAsync(set => set.SetProperty(c => c.OwnerObjectId, anonymous), ct);
             vms += await dueVms.Where(v => v.AnonymizedAt == null)
                 .ExecuteUpdateAsync(set => set
-                    .SetProperty(v => v.OwnerObjectId, v => v.OwnerObjectId == null ? (Guid?)null : Guid.Empty)
+                    .SetProperty(v => v.OwnerObjectId, v => v.OwnerObjectId == null ? null : anonymous)
                     .SetProperty(v => v.NotificationEmail, (string?)null)
                     .SetProperty(v => v.RemovedNotificationEmail, (string?)null)
                     .SetProperty(v => v.NotificationEmailRemovedAt, (DateTimeOffset?)null)
                     .SetProperty(v => v.AnonymizedAt, now), ct);
             disks += await dueDisks.Where(d => d.AnonymizedAt == null)
                 .ExecuteUpdateAsync(set => set
-                    .SetProperty(d => d.OwnerObjectId, d => d.OwnerObjectId == null ? (Guid?)null : Guid.Empty)
+                    .SetProperty(d => d.OwnerObjectId, d => d.OwnerObjectId == null ? null : anonymous)
                     .SetProperty(d => d.AnonymizedAt, now), ct);
             emails += await db.LabVirtualMachines
                 .Where(v => labs.Contains(v.LabId) && v.NotificationEmailRemovedAt != null && v.NotificationEmailRemovedAt <= cutoff)
