@@ -58,6 +58,7 @@ internal static class Cli
             HealthCommands.Create(terminal, options),
             DbCommands.Create(terminal, options),
             SeedCommands.Create(terminal, options),
+            LabCommands.Create(terminal, options),
         };
         return root;
     }

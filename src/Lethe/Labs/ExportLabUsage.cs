@@ -90,7 +90,7 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
     {
         ArgumentNullException.ThrowIfNull(lab);
         var startPart = start is { } s ? DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(s, zone).DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "full";
-        return $"{lab.Name}/{lab.Id:D}/{end.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}/{startPart}/";
+        return $"{lab.Name}/{lab.Id:D}/{end.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}/{startPart}/";
     }
 
     /// The resources that existed at any time in the window.
