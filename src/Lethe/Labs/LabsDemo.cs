@@ -5,7 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Lethe.Labs;
 
 /// `serve --demo`: a lab in labs-rg (LabAdmin owns the group; LabUser1 and LabUser2 use the lab) with
-/// VMs and disks, some deleted, a notification email, a schedule, and three months of daily costs.
+/// VMs and disks, some deleted (one within the lab's 30 days, one past them and so anonymized by the
+/// sweep at start), a notification email, a schedule, and three months of daily costs.
 public sealed class LabsDemo : IDemoContent
 {
     public const string LabName = "contoso-devtest";
@@ -43,15 +44,15 @@ public sealed class LabsDemo : IDemoContent
         var vms = new[]
         {
             Vm(lab, "lana-win11", DemoAccounts.LabUser1.ObjectId, "Standard_D2s_v3", start.AddDays(1), null, "MicrosoftWindowsDesktop", "windows-11", "win11-23h2-pro", "Windows", DemoAccounts.LabUser1.Email),
-            Vm(lab, "lana-ubuntu", DemoAccounts.LabUser1.ObjectId, "Standard_B2s", start.AddDays(10), now.AddDays(-40), "Canonical", "ubuntu-24_04-lts", "server", "Linux", null),
+            Vm(lab, "lana-ubuntu", DemoAccounts.LabUser1.ObjectId, "Standard_B2s", start.AddDays(10), now.AddDays(-10), "Canonical", "ubuntu-24_04-lts", "server", "Linux", null),
             Vm(lab, "leo-ubuntu", DemoAccounts.LabUser2.ObjectId, "Standard_B2s", start.AddDays(20), null, "Canonical", "ubuntu-24_04-lts", "server", "Linux", DemoAccounts.LabUser2.Email),
-            Vm(lab, "leo-sql", DemoAccounts.LabUser2.ObjectId, "Standard_D4s_v3", start.AddDays(30), now.AddDays(-5), "MicrosoftSQLServer", "sql2022-ws2022", "sqldev-gen2", "Windows", null),
+            Vm(lab, "leo-sql", DemoAccounts.LabUser2.ObjectId, "Standard_D4s_v3", start.AddDays(30), now.AddDays(-40), "MicrosoftSQLServer", "sql2022-ws2022", "sqldev-gen2", "Windows", null),
             Vm(lab, "pool-vm-01", null, "Standard_B1s", start.AddDays(2), null, "Canonical", "ubuntu-24_04-lts", "server", "Linux", null),
         };
         db.LabVirtualMachines.AddRange(vms);
         db.LabDisks.AddRange(
             Disk(lab, "lana-data", DemoAccounts.LabUser1.ObjectId, 128, 1, start.AddDays(2), null, vms[0].Id),
-            Disk(lab, "lana-scratch", DemoAccounts.LabUser1.ObjectId, 64, 0, start.AddDays(12), now.AddDays(-40), null),
+            Disk(lab, "lana-scratch", DemoAccounts.LabUser1.ObjectId, 64, 0, start.AddDays(12), now.AddDays(-10), null),
             Disk(lab, "leo-data", DemoAccounts.LabUser2.ObjectId, 256, 0, start.AddDays(21), null, vms[2].Id));
         foreach (var vm in vms)
         {
