@@ -116,6 +116,28 @@ public sealed class LabExportTests(LabServers servers) : IClassFixture<LabServer
 
     [Theory]
     [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_container_SAS_URI_writes_into_that_container(DatabaseProvider provider)
+    {
+        var host = await servers.GetAsync(provider);
+        var lab = await PopulatedLabAsync(host);
+        var container = new BlobServiceClient(TestEnvironment.Azurite).GetBlobContainerClient("labexp-" + Guid.NewGuid().ToString("N")[..12]);
+        await container.CreateAsync(cancellationToken: Ct);
+        var sas = container.GenerateSasUri(BlobContainerSasPermissions.Write | BlobContainerSasPermissions.Create, DateTimeOffset.UtcNow.AddHours(1)).ToString();
+
+        var done = await lab.Admin.WaitForOperationAsync((await lab.Admin.ExportLabResourceUsageAsync(lab.SubscriptionId, lab.Group, lab.Lab, new ExportLabResourceUsageRequest(sas), Ct)).Id, ct: Ct);
+
+        Assert.True(done.Status == OperationStates.Succeeded, done.Error?.Message);
+        var names = new List<string>();
+        await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, null, Ct))
+        {
+            names.Add(blob.Name[(blob.Name.LastIndexOf('/') + 1)..]);
+        }
+        Assert.Equal(["disks.csv", "virtualmachines.csv"], names.Order(StringComparer.Ordinal));
+        await container.DeleteAsync(cancellationToken: Ct);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
     public async Task A_SAS_URI_the_storage_refuses_fails_the_operation_with_the_storage_error_and_leaves_no_file(DatabaseProvider provider)
     {
         var host = await servers.GetAsync(provider);
