@@ -62,6 +62,7 @@ internal static class Cli
             WorkspaceCommands.CreateJob(terminal, options),
             WorkspaceCommands.CreateModel(terminal, options),
             CatalogCommands.Create(terminal, options),
+            LabCommands.Create(terminal, options),
         };
         return root;
     }

@@ -1,6 +1,7 @@
 using Lethe.Server.Api;
-using Lethe.Server.Api.Workspaces;
 using Lethe.Server.Api.Gallery;
+using Lethe.Server.Api.Labs;
+using Lethe.Server.Api.Workspaces;
 using Lethe.Server.Hosting;
 using Lethe.Server.Portal;
 using Scalar.AspNetCore;
@@ -32,6 +33,7 @@ public static class LetheServer
         app.MapPrivacyEndpoints();
         app.MapWorkspaceEndpoints();
         app.MapCatalogEndpoints();
+        app.MapLabEndpoints();
         app.MapLethePortal();
 
         await app.Services.InitializeLetheAsync(ct);

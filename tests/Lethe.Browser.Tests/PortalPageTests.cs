@@ -72,11 +72,12 @@ public sealed class PortalPageTests(PortalServer server) : IClassFixture<PortalS
 
         await page.GotoAsync("/labs");
 
-        var groups = page.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "Resource groups you can see" }) });
-        await Expect(groups).ToContainTextAsync("Contoso Research");
-        await Expect(groups).ToContainTextAsync(DemoAccounts.LabsResourceGroup);
-        await Expect(groups).Not.ToContainTextAsync(DemoAccounts.MlResourceGroup);
-        var personal = page.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "What personal data this module holds" }) });
+        // The Labs page lists the labs themselves (the demo lab is in labs-rg), not ml-rg's content.
+        var labs = page.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "Your labs" }) });
+        await Expect(labs).ToContainTextAsync("contoso-devtest");
+        await Expect(labs).ToContainTextAsync(DemoAccounts.LabsResourceGroup);
+        await Expect(labs).Not.ToContainTextAsync(DemoAccounts.MlResourceGroup);
+        var personal = page.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "About labs and your personal data" }) });
         await Expect(personal).ToBeVisibleAsync();
         await Expect(page.Locator("main")).ToContainTextAsync("virtualmachines.csv");
     }

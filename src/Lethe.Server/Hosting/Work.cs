@@ -1,6 +1,8 @@
 using Lethe.Blobs;
+using Lethe.Blobs.Azure;
 using Lethe.Gallery;
 using Lethe.Jobs;
+using Lethe.Labs;
 using Lethe.Resources;
 using Lethe.Workspaces;
 
@@ -17,5 +19,6 @@ internal static class Work
         builder.Services.AddScoped<IJobHandler, DeleteResourceGroup>();
         builder.Services.AddScoped<IJobHandler, PurgeExpiredBlobs>();
         builder.Services.AddLetheWorkspaces(builder.Configuration);
+        builder.Services.AddLabs(builder.Configuration).AddSingleton<ISasContainerWriter, SasContainerWriter>();
     }
 }

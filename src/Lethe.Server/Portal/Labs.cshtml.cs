@@ -1,13 +1,22 @@
-using Lethe.Privacy;
-using Lethe.Server.Portal.Shared;
+using Lethe.Labs;
+using Lethe.Resources;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 
 namespace Lethe.Server.Portal;
 
-public sealed class LabsModel(LetheDb db, PersonalDataMap map) : PageModel
+public sealed class LabsModel(LetheDb db) : PageModel
 {
-    public ModuleOverview Overview { get; private set; } = null!;
+    public IReadOnlyList<Lab> Labs { get; private set; } = [];
 
     public async Task OnGetAsync(CancellationToken ct)
-        => Overview = await ModuleOverview.LoadAsync("Labs", db, map, User.ObjectId(), ct);
+    {
+        var me = User.ObjectId();
+        var labs = new List<Lab>();
+        foreach (var subscription in await db.VisibleSubscriptions(me).Select(s => s.Id).ToListAsync(ct))
+        {
+            labs.AddRange(await db.VisibleLabs(me, subscription).AsNoTracking().OrderBy(l => l.ResourceGroupKey).ThenBy(l => l.NameKey).ToListAsync(ct));
+        }
+        Labs = labs;
+    }
 }

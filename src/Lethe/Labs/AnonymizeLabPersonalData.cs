@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Lethe.Jobs;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lethe.Labs;
+
+/// Seed 002: the email and object ID of a deleted VM or disk, and a removed email, are kept for the
+/// lab's period (30 days by default) so that cost reports stay accurate, then anonymized. The owner
+/// becomes the all-zero GUID and emails are cleared; cost amounts are never touched, so totals per
+/// resource and per lab stay exactly the same.
+public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock) : RecurringJob(db, clock)
+{
+    public const string JobKind = "labs.anonymize";
+
+    public override string Kind => JobKind;
+
+    public override TimeSpan Interval => TimeSpan.FromHours(1);
+
+    /// The decision, for one row: due once the lab's period has passed since the deletion.
+    public static bool IsDue(DateTimeOffset deletedAt, int anonymizeAfterDays, DateTimeOffset now)
+        => now >= deletedAt.AddDays(anonymizeAfterDays);
+
+    public sealed record Counts(int VirtualMachines, int Disks, int CostRecords, int Emails);
+
+    public static async Task<Counts> RunAsync(LetheDb db, DateTimeOffset now, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        int vms = 0, disks = 0, costs = 0, emails = 0;
+        // A variable, not a constant: providers then type the parameter as the column's (uuid on PostgreSQL).
+        Guid? anonymous = LabUsageRows.AnonymousOwner;
+        // One set of statements per distinct period: few periods, never one statement per lab or row.
+        var periods = await db.Labs.Select(l => l.AnonymizeAfterDays).Distinct().ToListAsync(ct);
+        foreach (var days in periods)
+        {
+            var cutoff = now.AddDays(-days);
+            var labs = db.Labs.Where(l => l.AnonymizeAfterDays == days).Select(l => l.Id);
+            var dueVms = db.LabVirtualMachines.Where(v => labs.Contains(v.LabId) && v.DeletedAt != null && v.DeletedAt <= cutoff);
+            var dueDisks = db.LabDisks.Where(d => labs.Contains(d.LabId) && d.DeletedAt != null && d.DeletedAt <= cutoff);
+            // Costs first: a crash between statements leaves the resource to be found again next run.
+            costs += await db.LabCosts
+                .Where(c => c.OwnerObjectId != null && c.OwnerObjectId != Guid.Empty
+                    && (dueVms.Any(v => v.Id == c.ResourceUId) || dueDisks.Any(d => d.Id == c.ResourceUId)))
+                .ExecuteUpdateAsync(set => set.SetProperty(c => c.OwnerObjectId, anonymous), ct);
+            vms += await dueVms.Where(v => v.AnonymizedAt == null)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(v => v.OwnerObjectId, v => v.OwnerObjectId == null ? null : anonymous)
+                    .SetProperty(v => v.NotificationEmail, (string?)null)
+                    .SetProperty(v => v.RemovedNotificationEmail, (string?)null)
+                    .SetProperty(v => v.NotificationEmailRemovedAt, (DateTimeOffset?)null)
+                    .SetProperty(v => v.AnonymizedAt, now), ct);
+            disks += await dueDisks.Where(d => d.AnonymizedAt == null)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(d => d.OwnerObjectId, d => d.OwnerObjectId == null ? null : anonymous)
+                    .SetProperty(d => d.AnonymizedAt, now), ct);
+            emails += await db.LabVirtualMachines
+                .Where(v => labs.Contains(v.LabId) && v.NotificationEmailRemovedAt != null && v.NotificationEmailRemovedAt <= cutoff)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(v => v.RemovedNotificationEmail, (string?)null)
+                    .SetProperty(v => v.NotificationEmailRemovedAt, (DateTimeOffset?)null), ct);
+            emails += await db.Labs
+                .Where(l => l.AnonymizeAfterDays == days && l.NotificationEmailRemovedAt != null && l.NotificationEmailRemovedAt <= cutoff)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(l => l.RemovedNotificationEmail, (string?)null)
+                    .SetProperty(l => l.NotificationEmailRemovedAt, (DateTimeOffset?)null), ct);
+        }
+        return new Counts(vms, disks, costs, emails);
+    }
+
+    protected override async Task<string> SweepAsync(CancellationToken ct)
+        => JsonSerializer.Serialize(await RunAsync(Db, Clock.GetUtcNow(), ct), JobQueue.Json);
+}

@@ -1,0 +1,28 @@
+using Lethe.Demo;
+using Lethe.Jobs;
+using Lethe.Privacy;
+using Lethe.Resources;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lethe.Labs;
+
+public static class LabsHosting
+{
+    /// The Labs module: its jobs, sweeps, mail, demo content and what it keeps in resource groups.
+    /// The host registers an <see cref="ISasContainerWriter"/> (Lethe.Blobs.Azure).
+    public static IServiceCollection AddLabs(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SmtpOptions>().Bind(configuration.GetSection(SmtpOptions.Section)).Validate(o => o.Port is > 0 and < 65536, "Lethe:Smtp:Port is between 1 and 65535.").ValidateOnStart();
+        services.AddSingleton<LabMail>();
+        services.AddScoped<IJobHandler, ExportLabUsage>();
+        services.AddScoped<IJobHandler, AnonymizeLabPersonalData>();
+        services.AddScoped<IJobHandler, AutoShutdown>();
+        services.AddScoped<IResourceGroupContent, LabContent>();
+        services.AddScoped<IDemoContent, LabsDemo>();
+        services.AddSingleton(new PersonalBlobLocation(
+            "Labs", ExportLabUsage.Container, "", PersonalDataCategory.Identifier, SubjectKind.ObjectId, ErasureStrategy.Delete,
+            "Lab usage exports (virtualmachines.csv, disks.csv) in the lab's own storage: VM owners' object IDs, deleted with the lab or its resource group."));
+        return services;
+    }
+}
