@@ -81,25 +81,31 @@ public static class WorkspaceEndpoints
         return TypedResults.Ok(new ArmList<WorkspaceResource>(visible.Select(ToResource).ToList(), null));
     }
 
-    /// Null when the caller has no role at all in the subscription (404).
+    /// Null when the caller has no role at all in the subscription (404). Otherwise the workspaces a role
+    /// of the caller reaches: at the root, on the subscription, on the workspace's group, on the workspace
+    /// or below it; one query, filtered in the database.
     internal static async Task<List<Workspace>?> VisibleAsync(LetheDb db, Guid me, Guid subscriptionId, string? groupKey, bool deleted, CancellationToken ct)
     {
-        var scopes = await db.RoleAssignments.AsNoTracking()
-            .Where(a => a.PrincipalId == me && a.Role != Role.PrivacyOfficer && (a.SubscriptionId == null || a.SubscriptionId == subscriptionId))
-            .Select(a => a.ScopeKey).ToListAsync(ct);
-        if (scopes.Count == 0)
+        var mine = db.RoleAssignments.Where(a => a.PrincipalId == me && a.Role != Role.PrivacyOfficer && (a.SubscriptionId == null || a.SubscriptionId == subscriptionId));
+        if (!await mine.AnyAsync(ct))
         {
             return null;
         }
+        var groups = ResourceId.ForSubscription(subscriptionId).Key + "/resourcegroups/";
+        const string provider = "/providers/microsoft.machinelearningservices/workspaces/";
         var query = db.Workspaces.AsNoTracking().Where(w => w.SubscriptionId == subscriptionId);
         query = deleted ? query.Where(w => w.DeletedAt != null) : query.Where(w => w.DeletedAt == null);
         if (groupKey is not null)
         {
             query = query.Where(w => w.ResourceGroupKey == groupKey);
         }
-        var all = await query.OrderBy(w => w.ResourceGroupKey).ThenBy(w => w.NameKey).ToListAsync(ct);
-        // A scope grants a workspace when it is the workspace or one of its ancestors.
-        return all.Where(w => scopes.Any(s => w.ResourceId.Key == s || w.ResourceId.Key.StartsWith(s == "/" ? "/" : s + "/", StringComparison.Ordinal))).ToList();
+        query = query.Where(w => mine.Any(a =>
+            a.SubscriptionId == null
+            || a.ResourceGroupKey == null
+            || (a.ResourceGroupKey == w.ResourceGroupKey && (a.ScopeKey == groups + w.ResourceGroupKey
+                || a.ScopeKey == groups + w.ResourceGroupKey + provider + w.NameKey
+                || a.ScopeKey.StartsWith(groups + w.ResourceGroupKey + provider + w.NameKey + "/")))));
+        return await query.OrderBy(w => w.ResourceGroupKey).ThenBy(w => w.NameKey).Take(1000).ToListAsync(ct);
     }
 
     public static async Task<IResult> GetAsync(string subscriptionId, string resourceGroupName, string workspaceName, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
