@@ -18,20 +18,21 @@ public static class WorkspaceEndpoints
     public static void MapWorkspaceEndpoints(this WebApplication app)
     {
         var root = app.MapGroup("/subscriptions/{subscriptionId}").RequireAuthorization().WithTags("Workspaces")
-            .AddEndpointFilter(RecordTelemetryAsync);
-        root.MapGet("/providers/Microsoft.MachineLearningServices/workspaces", ListBySubscriptionAsync).WithName("ListWorkspacesBySubscription");
-        root.MapGet("/providers/Microsoft.MachineLearningServices/deletedWorkspaces", ListDeletedAsync).WithName("ListDeletedWorkspaces");
-        root.MapGet("/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces", ListByGroupAsync).WithName("ListWorkspaces");
+            .AddEndpointFilter(RecordTelemetryAsync).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+        root.MapGet("/providers/Microsoft.MachineLearningServices/workspaces", ListBySubscriptionAsync).WithName("ListWorkspacesBySubscription").Produces<ArmList<WorkspaceResource>>();
+        root.MapGet("/providers/Microsoft.MachineLearningServices/deletedWorkspaces", ListDeletedAsync).WithName("ListDeletedWorkspaces").Produces<ArmList<WorkspaceResource>>();
+        root.MapGet("/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces", ListByGroupAsync).WithName("ListWorkspaces").Produces<ArmList<WorkspaceResource>>();
 
-        var ws = app.MapGroup(Base).RequireAuthorization().WithTags("Workspaces").AddEndpointFilter(RecordTelemetryAsync);
-        ws.MapPut("", PutAsync).WithName("CreateOrUpdateWorkspace");
-        ws.MapGet("", GetAsync).WithName("GetWorkspace");
-        ws.MapDelete("", DeleteAsync).WithName("DeleteWorkspace");
-        ws.MapPost("/recover", RecoverAsync).WithName("RecoverWorkspace");
-        ws.MapGet("/companions", CompanionsAsync).WithName("ListCompanionResources");
-        ws.MapGet("/members", ListMembersAsync).WithName("ListWorkspaceMembers");
-        ws.MapPost("/members", AddMemberAsync).WithName("AddWorkspaceMember");
-        ws.MapDelete("/members/{principalId}", RemoveMemberAsync).WithName("RemoveWorkspaceMember");
+        var ws = app.MapGroup(Base).RequireAuthorization().WithTags("Workspaces").AddEndpointFilter(RecordTelemetryAsync)
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        ws.MapPut("", PutAsync).WithName("CreateOrUpdateWorkspace").Produces<WorkspaceResource>().Produces<WorkspaceResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
+        ws.MapGet("", GetAsync).WithName("GetWorkspace").Produces<WorkspaceResource>();
+        ws.MapDelete("", DeleteAsync).WithName("DeleteWorkspace").Produces<WorkspaceResource>().Produces<OperationStatus>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
+        ws.MapPost("/recover", RecoverAsync).WithName("RecoverWorkspace").Produces<WorkspaceResource>().ProducesProblem(StatusCodes.Status409Conflict);
+        ws.MapGet("/companions", CompanionsAsync).WithName("ListCompanionResources").Produces<IReadOnlyList<CompanionResource>>();
+        ws.MapGet("/members", ListMembersAsync).WithName("ListWorkspaceMembers").Produces<IReadOnlyList<WorkspaceMemberResource>>();
+        ws.MapPost("/members", AddMemberAsync).WithName("AddWorkspaceMember").Produces<WorkspaceMemberResource>().Produces<WorkspaceMemberResource>(StatusCodes.Status201Created);
+        ws.MapDelete("/members/{principalId}", RemoveMemberAsync).WithName("RemoveWorkspaceMember").Produces(StatusCodes.Status204NoContent);
         AssetEndpoints.Map(ws);
         JobEndpoints.Map(ws);
     }
