@@ -63,6 +63,18 @@ public sealed class WorkspaceRuleTests
     }
 
     [Fact]
+    public void Random_content_is_stored_and_text_is_deflated()
+    {
+        var random = new byte[81920];
+        new Random(7).NextBytes(random);
+        var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("epoch 1 loss 0.42\n", 5000)));
+
+        Assert.False(ArtifactArchive.Compresses(random));
+        Assert.True(ArtifactArchive.Compresses(text));
+        Assert.True(ArtifactArchive.Compresses(random.AsSpan(0, 100)));
+    }
+
+    [Fact]
     public void Purge_protection_holds_until_the_retention_ends()
     {
         var now = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
