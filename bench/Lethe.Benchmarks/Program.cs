@@ -1,12 +1,19 @@
 using BenchmarkDotNet.Running;
+using Lethe.Benchmarks.Workspaces;
 
 // `-- gallery-load sqlite|postgres [duration]`: the Catalog API load benchmark (wrk against a started server).
 if (args is ["gallery-load", .. var rest])
 {
     return await Lethe.Benchmarks.Gallery.CatalogLoad.RunAsync(rest);
 }
+// `-- download-all artifacts megabytes rounds`: peak memory of a job's download-all (workspaces).
+if (args.Length > 0 && args[0] == "download-all")
+{
+    return await DownloadAllBenchmark.RunAsync(args);
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
 
-/// The benchmarks' entry point: `dotnet run -c Release --project bench/Lethe.Benchmarks -- --filter '*'`.
+/// The benchmarks' entry point: `dotnet run -c Release --project bench/Lethe.Benchmarks -- --filter '*'`;
+/// `-- download-all` runs the Workspaces download-all memory benchmark (docs/benchmarks.md).
 public partial class Program;

@@ -22,6 +22,24 @@ public static class ArtifactArchive
     public static CompressionLevel LevelFor(string name)
         => Stored.Contains(Path.GetExtension(name)) ? CompressionLevel.NoCompression : CompressionLevel.Fastest;
 
+    /// Whether deflate shrinks a sample by at least a tenth: random or already-compressed content does not,
+    /// and deflating it only costs time (most of a large job's download time, docs/benchmarks.md).
+    public static bool Compresses(ReadOnlySpan<byte> sample)
+    {
+        if (sample.Length < 4096)
+        {
+            return true;
+        }
+        // 16 KiB tell as much as the whole block, at a fifth of the cost; the output is counted, not kept.
+        sample = sample[..Math.Min(sample.Length, 16384)];
+        var counter = new CountingSink();
+        using (var deflate = new DeflateStream(counter, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            deflate.Write(sample);
+        }
+        return counter.Count < sample.Length * 9L / 10;
+    }
+
     /// Every live blob under <paramref name="prefix"/>, each entry named by its path below the prefix.
     /// Returns the number of entries; <paramref name="progress"/> gets the bytes read so far.
     public static Task<int> WriteAsync(IBlobStore blobs, string container, string prefix, Stream output, IProgress<long>? progress, CancellationToken ct)
@@ -52,17 +70,25 @@ public static class ArtifactArchive
                 await foreach (var blob in blobs.ListAsync(container, prefix, ct))
                 {
                     var name = blob.Name[strip.Length..];
-                    var entry = zip.CreateEntry(name, LevelFor(name));
-                    entry.LastWriteTime = blob.LastModified;
                     await using (var source = await blobs.OpenReadAsync(container, blob.Name, ct))
-                    using (var target = entry.Open())
                     {
-                        int read;
-                        while ((read = await source.ReadAsync(buffer, ct)) > 0)
+                        // The first block decides whether deflate is worth its time for this entry.
+                        var first = await source.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
+                        var level = LevelFor(name);
+                        if (level != CompressionLevel.NoCompression && !Compresses(buffer.AsSpan(0, first)))
+                        {
+                            level = CompressionLevel.NoCompression;
+                        }
+                        var entry = zip.CreateEntry(name, level);
+                        entry.LastWriteTime = blob.LastModified;
+                        using var target = entry.Open();
+                        var read = first;
+                        while (read > 0)
                         {
                             target.Write(buffer, 0, read);
                             copied += read;
                             await pump.DrainAsync(output, ct);
+                            read = await source.ReadAsync(buffer, ct);
                         }
                     }
                     await pump.DrainAsync(output, ct);
@@ -127,5 +153,21 @@ public static class ArtifactArchive
             }
             base.Dispose(disposing);
         }
+    }
+
+    private sealed class CountingSink : Stream
+    {
+        public long Count { get; private set; }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Count;
+        public override long Position { get => Count; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Count += count;
+        public override void Write(ReadOnlySpan<byte> buffer) => Count += buffer.Length;
     }
 }

@@ -65,6 +65,35 @@ public sealed class WorkspacePortalTests(PortalServer server) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task A_reader_opens_a_model_and_downloads_a_version()
+    {
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, DemoAccounts.GalleryAuthor);
+        await page.GotoAsync(WorkspacePath);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Delete workspace" })).ToHaveCountAsync(0);
+        await page.GetByRole(AriaRole.Link, new() { Name = "iris-model", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Model iris-model");
+        Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
+        await Portal.ScreenshotAsync(page, "workspace-model");
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download version 1" }).ClickAsync());
+
+        Assert.Equal("iris-model-1.zip", download.SuggestedFilename);
+        var file = Path.Combine(Path.GetTempPath(), $"lethe-model-{Guid.NewGuid():N}.zip");
+        await download.SaveAsAsync(file);
+        try
+        {
+            using var zip = ZipFile.OpenRead(file);
+            Assert.Equal(["conda.yaml", "model.json"], zip.Entries.Select(e => e.FullName).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task The_owner_soft_deletes_the_workspace_then_recovers_it()
     {
         await using var context = await server.NewContextAsync();

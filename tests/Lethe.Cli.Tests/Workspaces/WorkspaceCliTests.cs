@@ -90,4 +90,30 @@ public sealed class WorkspaceCliTests(TestServer server) : IClassFixture<TestSer
         Assert.NotEqual(0, hidden.ExitCode);
         Assert.Contains("not found", hidden.Error, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task Members_are_added_by_email_listed_and_removed_and_assets_listed_and_deleted()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.WorkspaceOwner.Email);
+        var name = $"cli-{Guid.NewGuid():N}"[..20];
+        string[] target = ["-s", Sub, "-g", Group, "-w", name];
+        Assert.Equal(0, (await user.RunAsync(["workspace", "create", .. target, "-l", "westeurope"])).ExitCode);
+
+        var added = await user.RunAsync(["workspace", "member", "add", .. target, "--email", DemoAccounts.LabUser2.Email, "--role", "Reader", "-o", "json"]);
+        var members = await user.RunAsync(["workspace", "member", "list", .. target, "-o", "json"]);
+        var removed = await user.RunAsync(["workspace", "member", "remove", DemoAccounts.LabUser2.ObjectId.ToString(), .. target]);
+        var after = await user.RunAsync(["workspace", "member", "list", .. target, "-o", "json"]);
+        var assets = await user.RunAsync(["workspace", "asset", "list", .. target, "-k", "computes", "-o", "json"]);
+        var badKind = await user.RunAsync(["workspace", "asset", "list", .. target, "-k", "widgets"]);
+
+        Assert.True(added.ExitCode == 0, added.ToString());
+        Assert.Equal(DemoAccounts.LabUser2.ObjectId, added.Json<WorkspaceMemberResource>().PrincipalId);
+        Assert.Equal([DemoAccounts.LabUser2.ObjectId], members.Json<List<WorkspaceMemberResource>>().Select(m => m.PrincipalId));
+        Assert.True(removed.ExitCode == 0, removed.ToString());
+        Assert.Empty(after.Json<List<WorkspaceMemberResource>>());
+        Assert.Empty(assets.Json<List<AssetResource>>());
+        Assert.Equal(ExitCodes.Failed, badKind.ExitCode);
+        Assert.Equal(0, (await user.RunAsync(["workspace", "delete", .. target, "--permanently", "--yes"])).ExitCode);
+    }
 }

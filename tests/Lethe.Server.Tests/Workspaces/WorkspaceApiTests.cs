@@ -309,6 +309,8 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
         var s = await WorkspaceScenario.CreateAsync(await hosts.GetAsync(database, blobs), Ct);
         var op = s.Operator;
         var user = await s.Host.NewUserAsync(Ct);
+        // Another workspace in the same group, which membership of the first does not reach.
+        await op.CreateOrUpdateWorkspaceAsync(s.SubscriptionId, s.Group, "ws-other", new CreateWorkspaceRequest("westeurope"), Ct);
         await Assert.ThrowsAsync<LetheNotFoundException>(() => user.Client.GetWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct));
 
         var added = await op.AddWorkspaceMemberAsync(s.SubscriptionId, s.Group, s.Name, new AddWorkspaceMemberRequest("Contributor", Email: user.Email.ToUpperInvariant()), Ct);
@@ -316,6 +318,8 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
         Assert.Equal((user.ObjectId, user.Email, "Contributor"), (added.PrincipalId, added.Email, added.Role));
         await user.Client.SubmitJobAsync(s.SubscriptionId, s.Group, s.Name, "by-member", new SubmitJobRequest("exp"), Ct);
         Assert.Equal([s.Name], (await user.Client.ListWorkspacesAsync(s.SubscriptionId, ct: Ct).ToListAsync(Ct)).Select(w => w.Name));
+        Assert.Equal([s.Name, "ws-other"], (await op.ListWorkspacesAsync(s.SubscriptionId, s.Group, Ct).ToListAsync(Ct)).Select(w => w.Name));
+        await Assert.ThrowsAsync<LetheNotFoundException>(() => user.Client.GetWorkspaceAsync(s.SubscriptionId, s.Group, "ws-other", Ct));
         await Assert.ThrowsAsync<LetheForbiddenException>(() => user.Client.AddWorkspaceMemberAsync(s.SubscriptionId, s.Group, s.Name, new AddWorkspaceMemberRequest("Owner", user.ObjectId), Ct));
         await Assert.ThrowsAsync<LetheValidationException>(() => op.AddWorkspaceMemberAsync(s.SubscriptionId, s.Group, s.Name, new AddWorkspaceMemberRequest("LabUser", user.ObjectId), Ct));
         Assert.Equal([user.ObjectId], (await op.ListWorkspaceMembersAsync(s.SubscriptionId, s.Group, s.Name, Ct)).Select(m => m.PrincipalId));

@@ -17,13 +17,13 @@ internal static class AssetEndpoints
 
     public static void Map(RouteGroupBuilder ws)
     {
-        ws.MapGet("/{kind}", ListAsync).WithName("ListAssets");
-        ws.MapGet("/{kind}/{name}", GetAsync).WithName("GetAsset");
-        ws.MapPut("/{kind}/{name}", PutAsync).WithName("PutAsset");
-        ws.MapDelete("/{kind}/{name}", DeleteAsync).WithName("DeleteAsset");
-        ws.MapPost("/models/{name}/versions", RegisterModelAsync).WithName("RegisterModel").DisableAntiforgery();
-        ws.MapGet("/models/{name}/versions", ListModelVersionsAsync).WithName("ListModelVersions");
-        ws.MapGet("/models/{name}/versions/{version:int}/download", DownloadModelAsync).WithName("DownloadModel");
+        ws.MapGet("/{kind}", ListAsync).WithName("ListAssets").Produces<IReadOnlyList<AssetResource>>();
+        ws.MapGet("/{kind}/{name}", GetAsync).WithName("GetAsset").Produces<AssetResource>();
+        ws.MapPut("/{kind}/{name}", PutAsync).WithName("PutAsset").Produces<AssetResource>().Produces<AssetResource>(StatusCodes.Status201Created);
+        ws.MapDelete("/{kind}/{name}", DeleteAsync).WithName("DeleteAsset").Produces(StatusCodes.Status204NoContent);
+        ws.MapPost("/models/{name}/versions", RegisterModelAsync).WithName("RegisterModel").Produces<AssetResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict).DisableAntiforgery();
+        ws.MapGet("/models/{name}/versions", ListModelVersionsAsync).WithName("ListModelVersions").Produces<IReadOnlyList<AssetResource>>();
+        ws.MapGet("/models/{name}/versions/{version:int}/download", DownloadModelAsync).WithName("DownloadModel").Produces(StatusCodes.Status200OK, contentType: "application/zip");
     }
 
     public static AssetKind? KindOf(string segment) => segment switch

@@ -14,21 +14,21 @@ internal static class JobEndpoints
 {
     public static void Map(RouteGroupBuilder ws)
     {
-        ws.MapGet("/jobs", ListAsync).WithName("ListJobs");
-        ws.MapPut("/jobs/{jobId}", SubmitAsync).WithName("SubmitJob");
-        ws.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob");
-        ws.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob");
+        ws.MapGet("/jobs", ListAsync).WithName("ListJobs").Produces<IReadOnlyList<JobResource>>();
+        ws.MapPut("/jobs/{jobId}", SubmitAsync).WithName("SubmitJob").Produces<JobResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
+        ws.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob").Produces<JobResource>();
+        ws.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob").Produces(StatusCodes.Status204NoContent);
         ws.MapPost("/jobs/{jobId}/archive", (string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, TimeProvider clock, CancellationToken ct)
-            => SetArchivedAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, clock.GetUtcNow(), ct)).WithName("ArchiveJob");
+            => SetArchivedAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, clock.GetUtcNow(), ct)).WithName("ArchiveJob").Produces<JobResource>();
         ws.MapPost("/jobs/{jobId}/restore", (string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
-            => SetArchivedAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, null, ct)).WithName("RestoreJob");
-        ws.MapGet("/jobs/{jobId}/artifacts", ListArtifactsAsync).WithName("ListJobArtifacts");
-        ws.MapPut("/jobs/{jobId}/artifacts/{**path}", UploadArtifactAsync).WithName("UploadJobArtifact");
-        ws.MapGet("/jobs/{jobId}/artifacts/{**path}", DownloadArtifactAsync).WithName("DownloadJobArtifact");
-        ws.MapGet("/jobs/{jobId}/download", DownloadAllAsync).WithName("DownloadAllJobArtifacts");
-        ws.MapGet("/storage", ListStorageAsync).WithName("ListStorage");
-        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage");
-        ws.MapDelete("/storage/{**path}", DeleteFromStorageAsync).WithName("DeleteFromStorage");
+            => SetArchivedAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, null, ct)).WithName("RestoreJob").Produces<JobResource>();
+        ws.MapGet("/jobs/{jobId}/artifacts", ListArtifactsAsync).WithName("ListJobArtifacts").Produces<IReadOnlyList<ArtifactResource>>();
+        ws.MapPut("/jobs/{jobId}/artifacts/{**path}", UploadArtifactAsync).WithName("UploadJobArtifact").Produces(StatusCodes.Status204NoContent);
+        ws.MapGet("/jobs/{jobId}/artifacts/{**path}", DownloadArtifactAsync).WithName("DownloadJobArtifact").Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
+        ws.MapGet("/jobs/{jobId}/download", DownloadAllAsync).WithName("DownloadAllJobArtifacts").Produces(StatusCodes.Status200OK, contentType: "application/zip");
+        ws.MapGet("/storage", ListStorageAsync).WithName("ListStorage").Produces<IReadOnlyList<ArtifactResource>>();
+        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage").Produces(StatusCodes.Status204NoContent);
+        ws.MapDelete("/storage/{**path}", DeleteFromStorageAsync).WithName("DeleteFromStorage").Produces(StatusCodes.Status204NoContent);
     }
 
     private sealed record JobLookup(Workspace? Workspace, ExperimentRun? Run, IResult? Problem, Guid Principal);

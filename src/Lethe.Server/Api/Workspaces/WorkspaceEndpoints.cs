@@ -18,20 +18,21 @@ public static class WorkspaceEndpoints
     public static void MapWorkspaceEndpoints(this WebApplication app)
     {
         var root = app.MapGroup("/subscriptions/{subscriptionId}").RequireAuthorization().WithTags("Workspaces")
-            .AddEndpointFilter(RecordTelemetryAsync);
-        root.MapGet("/providers/Microsoft.MachineLearningServices/workspaces", ListBySubscriptionAsync).WithName("ListWorkspacesBySubscription");
-        root.MapGet("/providers/Microsoft.MachineLearningServices/deletedWorkspaces", ListDeletedAsync).WithName("ListDeletedWorkspaces");
-        root.MapGet("/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces", ListByGroupAsync).WithName("ListWorkspaces");
+            .AddEndpointFilter(RecordTelemetryAsync).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+        root.MapGet("/providers/Microsoft.MachineLearningServices/workspaces", ListBySubscriptionAsync).WithName("ListWorkspacesBySubscription").Produces<ArmList<WorkspaceResource>>();
+        root.MapGet("/providers/Microsoft.MachineLearningServices/deletedWorkspaces", ListDeletedAsync).WithName("ListDeletedWorkspaces").Produces<ArmList<WorkspaceResource>>();
+        root.MapGet("/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces", ListByGroupAsync).WithName("ListWorkspaces").Produces<ArmList<WorkspaceResource>>();
 
-        var ws = app.MapGroup(Base).RequireAuthorization().WithTags("Workspaces").AddEndpointFilter(RecordTelemetryAsync);
-        ws.MapPut("", PutAsync).WithName("CreateOrUpdateWorkspace");
-        ws.MapGet("", GetAsync).WithName("GetWorkspace");
-        ws.MapDelete("", DeleteAsync).WithName("DeleteWorkspace");
-        ws.MapPost("/recover", RecoverAsync).WithName("RecoverWorkspace");
-        ws.MapGet("/companions", CompanionsAsync).WithName("ListCompanionResources");
-        ws.MapGet("/members", ListMembersAsync).WithName("ListWorkspaceMembers");
-        ws.MapPost("/members", AddMemberAsync).WithName("AddWorkspaceMember");
-        ws.MapDelete("/members/{principalId}", RemoveMemberAsync).WithName("RemoveWorkspaceMember");
+        var ws = app.MapGroup(Base).RequireAuthorization().WithTags("Workspaces").AddEndpointFilter(RecordTelemetryAsync)
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        ws.MapPut("", PutAsync).WithName("CreateOrUpdateWorkspace").Produces<WorkspaceResource>().Produces<WorkspaceResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
+        ws.MapGet("", GetAsync).WithName("GetWorkspace").Produces<WorkspaceResource>();
+        ws.MapDelete("", DeleteAsync).WithName("DeleteWorkspace").Produces<WorkspaceResource>().Produces<OperationStatus>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status409Conflict);
+        ws.MapPost("/recover", RecoverAsync).WithName("RecoverWorkspace").Produces<WorkspaceResource>().ProducesProblem(StatusCodes.Status409Conflict);
+        ws.MapGet("/companions", CompanionsAsync).WithName("ListCompanionResources").Produces<IReadOnlyList<CompanionResource>>();
+        ws.MapGet("/members", ListMembersAsync).WithName("ListWorkspaceMembers").Produces<IReadOnlyList<WorkspaceMemberResource>>();
+        ws.MapPost("/members", AddMemberAsync).WithName("AddWorkspaceMember").Produces<WorkspaceMemberResource>().Produces<WorkspaceMemberResource>(StatusCodes.Status201Created);
+        ws.MapDelete("/members/{principalId}", RemoveMemberAsync).WithName("RemoveWorkspaceMember").Produces(StatusCodes.Status204NoContent);
         AssetEndpoints.Map(ws);
         JobEndpoints.Map(ws);
     }
@@ -81,25 +82,31 @@ public static class WorkspaceEndpoints
         return TypedResults.Ok(new ArmList<WorkspaceResource>(visible.Select(ToResource).ToList(), null));
     }
 
-    /// Null when the caller has no role at all in the subscription (404).
+    /// Null when the caller has no role at all in the subscription (404). Otherwise the workspaces a role
+    /// of the caller reaches: at the root, on the subscription, on the workspace's group, on the workspace
+    /// or below it; one query, filtered in the database.
     internal static async Task<List<Workspace>?> VisibleAsync(LetheDb db, Guid me, Guid subscriptionId, string? groupKey, bool deleted, CancellationToken ct)
     {
-        var scopes = await db.RoleAssignments.AsNoTracking()
-            .Where(a => a.PrincipalId == me && a.Role != Role.PrivacyOfficer && (a.SubscriptionId == null || a.SubscriptionId == subscriptionId))
-            .Select(a => a.ScopeKey).ToListAsync(ct);
-        if (scopes.Count == 0)
+        var mine = db.RoleAssignments.Where(a => a.PrincipalId == me && a.Role != Role.PrivacyOfficer && (a.SubscriptionId == null || a.SubscriptionId == subscriptionId));
+        if (!await mine.AnyAsync(ct))
         {
             return null;
         }
+        var groups = ResourceId.ForSubscription(subscriptionId).Key + "/resourcegroups/";
+        const string provider = "/providers/microsoft.machinelearningservices/workspaces/";
         var query = db.Workspaces.AsNoTracking().Where(w => w.SubscriptionId == subscriptionId);
         query = deleted ? query.Where(w => w.DeletedAt != null) : query.Where(w => w.DeletedAt == null);
         if (groupKey is not null)
         {
             query = query.Where(w => w.ResourceGroupKey == groupKey);
         }
-        var all = await query.OrderBy(w => w.ResourceGroupKey).ThenBy(w => w.NameKey).ToListAsync(ct);
-        // A scope grants a workspace when it is the workspace or one of its ancestors.
-        return all.Where(w => scopes.Any(s => w.ResourceId.Key == s || w.ResourceId.Key.StartsWith(s == "/" ? "/" : s + "/", StringComparison.Ordinal))).ToList();
+        query = query.Where(w => mine.Any(a =>
+            a.SubscriptionId == null
+            || a.ResourceGroupKey == null
+            || (a.ResourceGroupKey == w.ResourceGroupKey && (a.ScopeKey == groups + w.ResourceGroupKey
+                || a.ScopeKey == groups + w.ResourceGroupKey + provider + w.NameKey
+                || a.ScopeKey.StartsWith(groups + w.ResourceGroupKey + provider + w.NameKey + "/")))));
+        return await query.OrderBy(w => w.ResourceGroupKey).ThenBy(w => w.NameKey).Take(1000).ToListAsync(ct);
     }
 
     public static async Task<IResult> GetAsync(string subscriptionId, string resourceGroupName, string workspaceName, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
