@@ -60,7 +60,9 @@ public sealed class PortalServer : IAsyncLifetime
             ViewportSize = new() { Width = 1280, Height = 800 },
             Locale = "en-US",
         });
-        context.SetDefaultTimeout(15_000);
+        // Generous: a sign-in hashes a password on purpose, and CI's two cores also run another test project.
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(30_000);
         return context;
     }
 

@@ -22,8 +22,8 @@ internal static class RoleCommands
         });
 
         var assignScope = Scope("Where the role applies: '/', /subscriptions/{id}, /subscriptions/{id}/resourceGroups/{name}, or a resource ID");
-        var role = new Option<string>("--role") { Description = "Owner, Contributor, Reader, LabUser or PrivacyOfficer", Required = true, HelpName = "ROLE" };
-        role.CompletionSources.Add("Owner", "Contributor", "Reader", "LabUser", "PrivacyOfficer");
+        var role = new Option<string>("--role") { Description = "Owner, Contributor, Reader, LabUser, PrivacyOfficer or Purger", Required = true, HelpName = "ROLE" };
+        role.CompletionSources.Add("Owner", "Contributor", "Reader", "LabUser", "PrivacyOfficer", "Purger");
         var principalId = new Option<Guid?>("--principal-id") { Description = "The user's object ID", HelpName = "GUID" };
         var email = new Option<string?>("--email") { Description = "The user's email, instead of --principal-id", HelpName = "EMAIL" };
         var assign = new Command("assign", "Grant a user a role at a scope").With(assignScope, role, principalId, email, options.Server, options.Output);

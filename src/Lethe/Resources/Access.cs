@@ -39,6 +39,7 @@ public static class Access
         Role.Reader => right is Right.Read,
         Role.LabUser => right is Right.Read or Right.UseLab,
         Role.PrivacyOfficer => right is Right.HandlePrivacyRequests,
+        Role.Purger => right is Right.Read or Right.Purge,
         _ => false,
     };
 

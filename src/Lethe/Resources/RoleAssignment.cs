@@ -10,6 +10,8 @@ public enum Role
     Reader,
     LabUser,
     PrivacyOfficer,
+    /// Reads and permanently deletes (purges) soft-deleted resources, e.g. a workspace before its retention ends.
+    Purger,
 }
 
 /// A principal holds a role at a scope: the root <c>/</c>, a subscription, a resource group or a resource.

@@ -280,6 +280,24 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
         Assert.Single(await op.ListDeletedWorkspacesAsync(s.SubscriptionId, Ct).ToListAsync(Ct));
     }
 
+    [Theory]
+    [MemberData(nameof(WorkspaceHosts.Backends), MemberType = typeof(WorkspaceHosts))]
+    public async Task The_purger_role_purges_a_soft_deleted_workspace_but_cannot_change_or_soft_delete(DatabaseProvider database, BlobProvider blobs)
+    {
+        var s = await WorkspaceScenario.CreateAsync(await hosts.GetAsync(database, blobs), Ct);
+        var purger = await s.UserAsync("Purger", Ct);
+
+        Assert.Equal(s.Name, (await purger.Client.GetWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct)).Name);
+        await Assert.ThrowsAsync<LetheForbiddenException>(() => purger.Client.PutAssetAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Computes, "cpu", new PutAssetRequest(), Ct));
+        await Assert.ThrowsAsync<LetheForbiddenException>(() => purger.Client.DeleteWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct));
+        await s.Operator.DeleteWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct);
+
+        var operation = await purger.Client.PurgeWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct);
+
+        Assert.Equal(OperationStates.Succeeded, (await purger.Client.WaitForOperationAsync(operation, pollInterval: TimeSpan.FromMilliseconds(100), ct: Ct)).Status);
+        Assert.Empty(await s.Operator.ListDeletedWorkspacesAsync(s.SubscriptionId, Ct).ToListAsync(Ct));
+    }
+
     private static readonly Guid DemoOperator = Demo.DemoAccounts.Operator.ObjectId;
 
     [Theory]

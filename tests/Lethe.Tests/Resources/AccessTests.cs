@@ -12,6 +12,7 @@ public sealed class AccessTests
         [Role.Reader] = [Right.Read],
         [Role.LabUser] = [Right.Read, Right.UseLab],
         [Role.PrivacyOfficer] = [Right.HandlePrivacyRequests],
+        [Role.Purger] = [Right.Read, Right.Purge],
     };
 
     public static TheoryData<Role, Right, bool> EveryRoleAndRight
