@@ -89,6 +89,37 @@ public sealed class CatalogQueryTests
     }
 
     [Fact]
+    public void Paging_one_authors_list_matches_the_general_order_and_says_when_more_follow()
+    {
+        var entities = Enumerable.Range(0, 7)
+            .Select(d => Entity(Alice, EntityKind.Solution, $"Item {d}", d % 3 == 2 ? Visibility.Unlisted : Visibility.Public, [], d))
+            .Append(Entity(Bob, EntityKind.Solution, "Bob's", Visibility.Public, [], 9))
+            .ToArray();
+        var state = CatalogState.Empty.Apply(1, [], entities, []);
+        foreach (var caller in new[] { null, Alice })
+        {
+            for (var skip = 0; skip <= 8; skip++)
+            {
+                for (var top = 0; top <= 8; top++)
+                {
+                    var (fast, _, _) = CatalogQuery.Parse($"author/id eq '{Alice}'", null, null, $"{top}", $"{skip}", null);
+                    // An explicit order takes the general path; created_at desc, then id, is the author's list order.
+                    var (general, _, _) = CatalogQuery.Parse($"author/id eq '{Alice}'", "created_at desc", null, $"{top}", $"{skip}", null);
+                    var fastPage = CatalogListing.Run(state, fast!, caller);
+                    var generalPage = CatalogListing.Run(state, general!, caller);
+                    Assert.Equal(generalPage.Items.Select(i => i.Id), fastPage.Items.Select(i => i.Id));
+                    Assert.Equal(generalPage.HasMore, fastPage.HasMore);
+                    Assert.All(fastPage.Items, i => Assert.True(i.AuthorId == Alice && (caller == Alice || i.Visibility == Visibility.Public)));
+                }
+            }
+        }
+        var (first, _, _) = CatalogQuery.Parse($"author/id eq '{Alice}'", null, null, "2", null, null);
+        var page = CatalogListing.Run(state, first!, null);
+        Assert.Equal(["Item 6", "Item 4"], page.Items.Select(i => i.Name));
+        Assert.True(page.HasMore);
+    }
+
+    [Fact]
     public void An_unpublished_tombstone_removes_the_item_from_the_copy_and_the_authors_index()
     {
         var state = State();
