@@ -61,6 +61,11 @@ public sealed class CatalogQueryTests
     [InlineData("not (kind eq 'Solution')", "")]
     [InlineData("tags/$count eq 2", "Gamma")]
     [InlineData("length(name) eq 5 and year(created_at) eq 2026", "Alpha,Gamma")]
+    [InlineData("author/id eq '" + Bob + "'", "Gamma")]
+    [InlineData("'" + Alice + "' eq author/id", "Alpha")]
+    [InlineData("author/id eq '" + Bob + "' and kind eq 'Tutorial'", "")]
+    [InlineData("author/id eq '" + Bob + "' and kind eq 'Solution'", "Gamma")]
+    [InlineData("author/id eq '" + Bob + "' or kind eq 'Solution'", "Alpha,Gamma")]
     public void Filters_match_like_odata(string filter, string expected)
         => Assert.Equal(expected.Split(',', StringSplitOptions.RemoveEmptyEntries), Run(filter, null, "name"));
 
