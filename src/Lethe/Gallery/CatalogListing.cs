@@ -13,6 +13,10 @@ public static class CatalogListing
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(query);
+        if (query.FilterAuthorId is not null && query.OrderBy.Count == 0 && !query.Count)
+        {
+            return OneAuthor(state, query, callerAuthorId);
+        }
         IEnumerable<CatalogItem> candidates = query.FilterAuthorId is { } authorId
             ? (state.ByAuthor.TryGetValue(authorId, out var mine) ? mine : [])
             : state.Entities.Values;
@@ -52,6 +56,34 @@ public static class CatalogListing
             taken.RemoveAt(taken.Count - 1);
         }
         return new CatalogPage(taken, null, more);
+    }
+
+    /// The hot path (`author/id eq '...'`, default order, no count): one pass over the author's list, which is
+    /// kept newest first, without LINQ.
+    private static CatalogPage OneAuthor(CatalogState state, CatalogQuery query, string? callerAuthorId)
+    {
+        var mine = state.ByAuthor.TryGetValue(query.FilterAuthorId!, out var list) ? list : [];
+        var filter = query.Filter;
+        var items = new List<CatalogItem>(Math.Min(mine.Length, query.Top));
+        var skipped = 0;
+        foreach (var item in mine)
+        {
+            if (!IsVisible(item, callerAuthorId) || (filter is not null && !filter(item, state)))
+            {
+                continue;
+            }
+            if (skipped < query.Skip)
+            {
+                skipped++;
+                continue;
+            }
+            if (items.Count == query.Top)
+            {
+                return new CatalogPage(items, null, HasMore: true);
+            }
+            items.Add(item);
+        }
+        return new CatalogPage(items, null, HasMore: false);
     }
 
     /// One item by ID, under the same rule: an unlisted item is not there for anyone but its author.

@@ -34,8 +34,9 @@ public sealed class CatalogQuery
     private CatalogQuery() { }
 
     /// A predicate over an item; <paramref name="AuthorId"/> is set when the filter is `author/id eq '...'`
-    /// ANDed with anything, so that only that author's items need to be looked at.
-    internal sealed record CompiledFilter(Func<CatalogItem, CatalogState, bool> Predicate, string? AuthorId);
+    /// ANDed with anything, so that only that author's items need to be looked at. The predicate is null when
+    /// the filter is that equality alone: the author's index answers it whole.
+    internal sealed record CompiledFilter(Func<CatalogItem, CatalogState, bool>? Predicate, string? AuthorId);
 
     public Func<CatalogItem, CatalogState, bool>? Filter { get; private init; }
     public string? FilterAuthorId { get; private init; }
@@ -195,7 +196,9 @@ public sealed class CatalogQuery
             throw new CatalogQueryException($"$filter is nested more than {MaxDepth} levels deep.");
         }
         var predicate = CompilePredicate(clause.Expression);
-        var compiled = new CompiledFilter(predicate, AuthorIdOf(clause.Expression));
+        var authorId = AuthorIdOf(clause.Expression);
+        var authorOnly = authorId is not null && Strip(clause.Expression) is BinaryOperatorNode { OperatorKind: BinaryOperatorKind.Equal };
+        var compiled = new CompiledFilter(authorOnly ? null : predicate, authorId);
         if (FilterCache.Count >= FilterCacheSize)
         {
             FilterCache.Clear();

@@ -61,6 +61,11 @@ public sealed class CatalogQueryTests
     [InlineData("not (kind eq 'Solution')", "")]
     [InlineData("tags/$count eq 2", "Gamma")]
     [InlineData("length(name) eq 5 and year(created_at) eq 2026", "Alpha,Gamma")]
+    [InlineData("author/id eq '" + Bob + "'", "Gamma")]
+    [InlineData("'" + Alice + "' eq author/id", "Alpha")]
+    [InlineData("author/id eq '" + Bob + "' and kind eq 'Tutorial'", "")]
+    [InlineData("author/id eq '" + Bob + "' and kind eq 'Solution'", "Gamma")]
+    [InlineData("author/id eq '" + Bob + "' or kind eq 'Solution'", "Alpha,Gamma")]
     public void Filters_match_like_odata(string filter, string expected)
         => Assert.Equal(expected.Split(',', StringSplitOptions.RemoveEmptyEntries), Run(filter, null, "name"));
 
@@ -86,6 +91,37 @@ public sealed class CatalogQueryTests
         var (query, _, _) = CatalogQuery.Parse($"kind eq 'Solution' and author/id eq '{Alice}'", null, null, null, null, null);
         Assert.Equal(Alice, query!.FilterAuthorId);
         Assert.Equal(CatalogQuery.DefaultTop, query.Top);
+    }
+
+    [Fact]
+    public void Paging_one_authors_list_matches_the_general_order_and_says_when_more_follow()
+    {
+        var entities = Enumerable.Range(0, 7)
+            .Select(d => Entity(Alice, EntityKind.Solution, $"Item {d}", d % 3 == 2 ? Visibility.Unlisted : Visibility.Public, [], d))
+            .Append(Entity(Bob, EntityKind.Solution, "Bob's", Visibility.Public, [], 9))
+            .ToArray();
+        var state = CatalogState.Empty.Apply(1, [], entities, []);
+        foreach (var caller in new[] { null, Alice })
+        {
+            for (var skip = 0; skip <= 8; skip++)
+            {
+                for (var top = 0; top <= 8; top++)
+                {
+                    var (fast, _, _) = CatalogQuery.Parse($"author/id eq '{Alice}'", null, null, $"{top}", $"{skip}", null);
+                    // An explicit order takes the general path; created_at desc, then id, is the author's list order.
+                    var (general, _, _) = CatalogQuery.Parse($"author/id eq '{Alice}'", "created_at desc", null, $"{top}", $"{skip}", null);
+                    var fastPage = CatalogListing.Run(state, fast!, caller);
+                    var generalPage = CatalogListing.Run(state, general!, caller);
+                    Assert.Equal(generalPage.Items.Select(i => i.Id), fastPage.Items.Select(i => i.Id));
+                    Assert.Equal(generalPage.HasMore, fastPage.HasMore);
+                    Assert.All(fastPage.Items, i => Assert.True(i.AuthorId == Alice && (caller == Alice || i.Visibility == Visibility.Public)));
+                }
+            }
+        }
+        var (first, _, _) = CatalogQuery.Parse($"author/id eq '{Alice}'", null, null, "2", null, null);
+        var page = CatalogListing.Run(state, first!, null);
+        Assert.Equal(["Item 6", "Item 4"], page.Items.Select(i => i.Name));
+        Assert.True(page.HasMore);
     }
 
     [Fact]

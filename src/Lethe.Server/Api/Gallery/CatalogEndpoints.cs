@@ -17,9 +17,12 @@ public static class CatalogEndpoints
     public static void MapCatalogEndpoints(this WebApplication app)
     {
         var catalog = app.MapGroup("/catalog").WithTags("Gallery");
-        catalog.MapGet("/users/{authorId}", GetUserAsync).WithName("GetCatalogUser").AllowAnonymous();
-        catalog.MapGet("/entities", ListEntitiesAsync).WithName("ListCatalogEntities").AllowAnonymous();
-        catalog.MapGet("/entities/{id:guid}", GetEntityAsync).WithName("GetCatalogEntity").AllowAnonymous();
+        // The anonymous reads are answered as soon as they are routed (ShortCircuit): they know their caller from the
+        // DataLabAccessToken header alone, so the portal's cookie, bearer and authorization middleware have nothing to
+        // do for them. The error handling (exception handler, status-code pages) runs before routing and still applies.
+        catalog.MapGet("/users/{authorId}", GetUserAsync).WithName("GetCatalogUser").AllowAnonymous().ShortCircuit();
+        catalog.MapGet("/entities", ListEntitiesAsync).WithName("ListCatalogEntities").AllowAnonymous().ShortCircuit();
+        catalog.MapGet("/entities/{id:guid}", GetEntityAsync).WithName("GetCatalogEntity").AllowAnonymous().ShortCircuit();
 
         var author = catalog.MapGroup("").RequireAuthorization();
         author.MapGet("/me", GetMeAsync).WithName("GetMyCatalogProfile");
@@ -223,33 +226,66 @@ public static class CatalogEndpoints
 }
 
 /// JSON written straight to the response: the entity lists are the hot path, and `$select` decides per request
-/// which properties exist.
+/// which properties exist. The body is written into a buffer and writer kept per thread (the write is synchronous),
+/// then copied into the response pipe with its length, so an answer allocates neither.
 public sealed class CatalogJsonResult(Action<Utf8JsonWriter> write) : IResult
 {
-    public async Task ExecuteAsync(HttpContext httpContext)
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    public Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        await using (var writer = new Utf8JsonWriter(buffer))
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(8192);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        write(writer);
+        writer.Flush();
+        var response = httpContext.Response;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = buffer.WrittenCount;
+        var body = response.BodyWriter;
+        body.Write(buffer.WrittenSpan);
+        // One very large answer must not keep its buffer on the thread.
+        if (buffer.Capacity > 1 << 20)
         {
-            write(writer);
+            t_buffer = null;
+            t_writer = null;
         }
-        httpContext.Response.ContentType = "application/json; charset=utf-8";
-        httpContext.Response.ContentLength = buffer.WrittenCount;
-        await httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted);
+        return body.FlushAsync(httpContext.RequestAborted).AsTask();
     }
 }
 
 internal static class CatalogJson
 {
+    /// Property names encoded once.
+    private static class Names
+    {
+        public static readonly JsonEncodedText Count = JsonEncodedText.Encode("@odata.count");
+        public static readonly JsonEncodedText Value = JsonEncodedText.Encode("value");
+        public static readonly JsonEncodedText NextLink = JsonEncodedText.Encode("@odata.nextLink");
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+        public static readonly JsonEncodedText Kind = JsonEncodedText.Encode("kind");
+        public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText Description = JsonEncodedText.Encode("description");
+        public static readonly JsonEncodedText Tags = JsonEncodedText.Encode("tags");
+        public static readonly JsonEncodedText Visibility = JsonEncodedText.Encode("visibility");
+        public static readonly JsonEncodedText Author = JsonEncodedText.Encode("author");
+        public static readonly JsonEncodedText CreatedAt = JsonEncodedText.Encode("created_at");
+        public static readonly JsonEncodedText UpdatedAt = JsonEncodedText.Encode("updated_at");
+    }
+
     public static void WritePage(Utf8JsonWriter w, CatalogState state, CatalogPage page, IReadOnlySet<string>? select, string? nextLink)
     {
         w.WriteStartObject();
         if (page.Count is { } count)
         {
-            w.WriteNumber("@odata.count", count);
+            w.WriteNumber(Names.Count, count);
         }
-        w.WriteStartArray("value");
+        w.WriteStartArray(Names.Value);
         foreach (var item in page.Items)
         {
             WriteEntity(w, state, item, select);
@@ -257,7 +293,7 @@ internal static class CatalogJson
         w.WriteEndArray();
         if (nextLink is not null)
         {
-            w.WriteString("@odata.nextLink", nextLink);
+            w.WriteString(Names.NextLink, nextLink);
         }
         w.WriteEndObject();
     }
@@ -267,23 +303,23 @@ internal static class CatalogJson
         w.WriteStartObject();
         if (select is null || select.Contains("id"))
         {
-            w.WriteString("id", i.Id);
+            w.WriteString(Names.Id, i.Id);
         }
         if (select is null || select.Contains("kind"))
         {
-            w.WriteString("kind", i.Kind.ToString());
+            w.WriteString(Names.Kind, i.Kind.ToString());
         }
         if (select is null || select.Contains("name"))
         {
-            w.WriteString("name", i.Name);
+            w.WriteString(Names.Name, i.Name);
         }
         if (select is null || select.Contains("description"))
         {
-            w.WriteString("description", i.Description);
+            w.WriteString(Names.Description, i.Description);
         }
         if (select is null || select.Contains("tags"))
         {
-            w.WriteStartArray("tags");
+            w.WriteStartArray(Names.Tags);
             foreach (var tag in i.Tags)
             {
                 w.WriteStringValue(tag);
@@ -292,22 +328,22 @@ internal static class CatalogJson
         }
         if (select is null || select.Contains("visibility"))
         {
-            w.WriteString("visibility", i.Visibility.ToString());
+            w.WriteString(Names.Visibility, i.Visibility.ToString());
         }
         if (select is null || select.Contains("author"))
         {
-            w.WriteStartObject("author");
-            w.WriteString("id", i.AuthorId);
-            w.WriteString("name", state.AuthorName(i.AuthorId));
+            w.WriteStartObject(Names.Author);
+            w.WriteString(Names.Id, i.AuthorId);
+            w.WriteString(Names.Name, state.AuthorName(i.AuthorId));
             w.WriteEndObject();
         }
         if (select is null || select.Contains("created_at"))
         {
-            w.WriteString("created_at", i.CreatedAt);
+            w.WriteString(Names.CreatedAt, i.CreatedAt);
         }
         if (select is null || select.Contains("updated_at"))
         {
-            w.WriteString("updated_at", i.UpdatedAt);
+            w.WriteString(Names.UpdatedAt, i.UpdatedAt);
         }
         w.WriteEndObject();
     }
