@@ -88,7 +88,7 @@ public sealed class ResourceTests(TestServer server) : IClassFixture<TestServer>
         var result = await user.RunAsync("role", "assign", "--scope", "/", "--role", "Boss", "--principal-id", Guid.NewGuid().ToString());
 
         Assert.Equal(ExitCodes.Failed, result.ExitCode);
-        Assert.Contains("roleDefinitionName: The role is one of: Owner, Contributor, Reader, LabUser, PrivacyOfficer.", result.Error, StringComparison.Ordinal);
+        Assert.Contains("roleDefinitionName: The role is one of: Owner, Contributor, Reader, LabUser, PrivacyOfficer, Purger.", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]
