@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Lethe.Blobs;
@@ -296,6 +297,29 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
 
         Assert.Equal(OperationStates.Succeeded, (await purger.Client.WaitForOperationAsync(operation, pollInterval: TimeSpan.FromMilliseconds(100), ct: Ct)).Status);
         Assert.Empty(await s.Operator.ListDeletedWorkspacesAsync(s.SubscriptionId, Ct).ToListAsync(Ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(WorkspaceHosts.Backends), MemberType = typeof(WorkspaceHosts))]
+    public async Task Workspace_lists_page_with_a_next_link_that_the_sdk_follows(DatabaseProvider database, BlobProvider blobs)
+    {
+        var s = await WorkspaceScenario.CreateAsync(await hosts.GetAsync(database, blobs), Ct);
+        foreach (var name in new[] { "ws-page-a", "ws-page-b" })
+        {
+            await s.Operator.CreateOrUpdateWorkspaceAsync(s.SubscriptionId, s.Group, name, new CreateWorkspaceRequest("westeurope"), Ct);
+        }
+        using var http = s.Host.Raw(s.Operator.AccessToken);
+        var path = $"subscriptions/{s.SubscriptionId:D}/resourceGroups/{s.Group}/providers/Microsoft.MachineLearningServices/workspaces";
+
+        using var first = await http.GetAsync(new Uri(path + "?$top=2", UriKind.Relative), Ct);
+        using var tooMany = await http.GetAsync(new Uri(path + "?$top=1001", UriKind.Relative), Ct);
+        var page = await first.Content.ReadFromJsonAsync<ArmList<WorkspaceResource>>(LetheClient.Json, Ct);
+        var all = await s.Operator.ListWorkspacesAsync(s.SubscriptionId, s.Group, Ct).ToListAsync(Ct);
+
+        Assert.Equal(2, page!.Value.Count);
+        Assert.NotNull(page.NextLink);
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Equal(new[] { s.Name, "ws-page-a", "ws-page-b" }.Order(StringComparer.Ordinal), all.Select(w => w.Name).Order(StringComparer.Ordinal));
     }
 
     private static readonly Guid DemoOperator = Demo.DemoAccounts.Operator.ObjectId;

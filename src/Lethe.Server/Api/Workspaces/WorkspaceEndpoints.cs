@@ -53,18 +53,22 @@ public static class WorkspaceEndpoints
         return result;
     }
 
-    public static async Task<IResult> ListBySubscriptionAsync(string subscriptionId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
-        => await ListAsync(subscriptionId, null, principal, db, deleted: false, ct);
+    public static async Task<IResult> ListBySubscriptionAsync(string subscriptionId, ClaimsPrincipal principal, LetheDb db, HttpRequest request, [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, CancellationToken ct)
+        => await ListAsync(subscriptionId, null, principal, db, deleted: false, request, top, skipToken, ct);
 
-    public static async Task<IResult> ListByGroupAsync(string subscriptionId, string resourceGroupName, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
-        => await ListAsync(subscriptionId, resourceGroupName, principal, db, deleted: false, ct);
+    public static async Task<IResult> ListByGroupAsync(string subscriptionId, string resourceGroupName, ClaimsPrincipal principal, LetheDb db, HttpRequest request, [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, CancellationToken ct)
+        => await ListAsync(subscriptionId, resourceGroupName, principal, db, deleted: false, request, top, skipToken, ct);
 
-    public static async Task<IResult> ListDeletedAsync(string subscriptionId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
-        => await ListAsync(subscriptionId, null, principal, db, deleted: true, ct);
+    public static async Task<IResult> ListDeletedAsync(string subscriptionId, ClaimsPrincipal principal, LetheDb db, HttpRequest request, [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, CancellationToken ct)
+        => await ListAsync(subscriptionId, null, principal, db, deleted: true, request, top, skipToken, ct);
 
     /// The workspaces the caller can read: a role on the subscription, the group or the workspace itself.
-    private static async Task<IResult> ListAsync(string subscriptionId, string? resourceGroupName, ClaimsPrincipal principal, LetheDb db, bool deleted, CancellationToken ct)
+    private static async Task<IResult> ListAsync(string subscriptionId, string? resourceGroupName, ClaimsPrincipal principal, LetheDb db, bool deleted, HttpRequest request, int? top, string? skipToken, CancellationToken ct)
     {
+        if (Paging.Problem(top, skipToken) is { } paging)
+        {
+            return Problems.Invalid(top is < 1 or > Paging.MaxTop ? "$top" : "$skipToken", paging);
+        }
         if (!ResourceEndpoints.TryParseSubscription(subscriptionId, out var sub, out var invalid))
         {
             return invalid;
@@ -74,18 +78,22 @@ public static class WorkspaceEndpoints
             return Problems.Invalid("resourceGroupName", groupProblem);
         }
         var me = principal.ObjectId();
-        var visible = await VisibleAsync(db, me, sub, resourceGroupName?.ToLowerInvariant(), deleted, ct);
+        var visible = await VisibleQueryAsync(db, me, sub, resourceGroupName?.ToLowerInvariant(), deleted, ct);
         if (visible is null)
         {
             return Problems.NotFound(resourceGroupName is null ? "The subscription" : "The resource group");
         }
-        return TypedResults.Ok(new ArmList<WorkspaceResource>(visible.Select(ToResource).ToList(), null));
+        return TypedResults.Ok(await Paging.PageAsync(visible, request, top, skipToken, ToResource, ct));
     }
 
     /// Null when the caller has no role at all in the subscription (404). Otherwise the workspaces a role
     /// of the caller reaches: at the root, on the subscription, on the workspace's group, on the workspace
     /// or below it; one query, filtered in the database.
     internal static async Task<List<Workspace>?> VisibleAsync(LetheDb db, Guid me, Guid subscriptionId, string? groupKey, bool deleted, CancellationToken ct)
+        => await VisibleQueryAsync(db, me, subscriptionId, groupKey, deleted, ct) is { } query ? await query.Take(Paging.MaxTop).ToListAsync(ct) : null;
+
+    /// The query behind <see cref="VisibleAsync"/>, ordered by group and name, for paging.
+    private static async Task<IQueryable<Workspace>?> VisibleQueryAsync(LetheDb db, Guid me, Guid subscriptionId, string? groupKey, bool deleted, CancellationToken ct)
     {
         var mine = db.RoleAssignments.Where(a => a.PrincipalId == me && a.Role != Role.PrivacyOfficer && (a.SubscriptionId == null || a.SubscriptionId == subscriptionId));
         if (!await mine.AnyAsync(ct))
@@ -106,7 +114,7 @@ public static class WorkspaceEndpoints
             || (a.ResourceGroupKey == w.ResourceGroupKey && (a.ScopeKey == groups + w.ResourceGroupKey
                 || a.ScopeKey == groups + w.ResourceGroupKey + provider + w.NameKey
                 || a.ScopeKey.StartsWith(groups + w.ResourceGroupKey + provider + w.NameKey + "/")))));
-        return await query.OrderBy(w => w.ResourceGroupKey).ThenBy(w => w.NameKey).Take(1000).ToListAsync(ct);
+        return query.OrderBy(w => w.ResourceGroupKey).ThenBy(w => w.NameKey);
     }
 
     public static async Task<IResult> GetAsync(string subscriptionId, string resourceGroupName, string workspaceName, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
