@@ -1,5 +1,6 @@
 using System.Globalization;
 using Lethe.Client;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lethe.Server.Api;
@@ -11,13 +12,14 @@ internal static class Paging
     public const int DefaultTop = 100;
     public const int MaxTop = 1000;
 
-    public static string? Problem(int? top, string? skipToken)
+    /// The 400 for a `$top` out of range or a `$skipToken` this server did not issue; null when both are fine.
+    public static ValidationProblem? Problem(int? top, string? skipToken)
     {
         if (top is < 1 or > MaxTop)
         {
-            return $"$top must be between 1 and {MaxTop}.";
+            return Problems.Invalid("$top", $"$top must be between 1 and {MaxTop}.");
         }
-        return skipToken is null || TryDecode(skipToken, out _) ? null : "$skipToken is not a token this server issued.";
+        return skipToken is null || TryDecode(skipToken, out _) ? null : Problems.Invalid("$skipToken", "$skipToken is not a token this server issued.");
     }
 
     public static async Task<ArmList<T>> PageAsync<TEntity, T>(IQueryable<TEntity> ordered, HttpRequest request, int? top, string? skipToken, Func<TEntity, T> map, CancellationToken ct)

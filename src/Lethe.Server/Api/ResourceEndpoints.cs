@@ -29,7 +29,7 @@ public static class ResourceEndpoints
     {
         if (Paging.Problem(top, skipToken) is { } problem)
         {
-            return Problems.Invalid(top is < 1 or > Paging.MaxTop ? "$top" : "$skipToken", problem);
+            return problem;
         }
         var query = db.VisibleSubscriptions(principal.ObjectId()).AsNoTracking().OrderBy(s => s.DisplayName).ThenBy(s => s.Id);
         return TypedResults.Ok(await Paging.PageAsync(query, request, top, skipToken, ToResource, ct));
@@ -87,7 +87,7 @@ public static class ResourceEndpoints
         }
         if (Paging.Problem(top, skipToken) is { } problem)
         {
-            return Problems.Invalid(top is < 1 or > Paging.MaxTop ? "$top" : "$skipToken", problem);
+            return problem;
         }
         var me = principal.ObjectId();
         if (!await db.VisibleSubscriptions(me).AnyAsync(s => s.Id == id, ct))

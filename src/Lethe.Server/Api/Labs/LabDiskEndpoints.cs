@@ -29,7 +29,7 @@ public static class LabDiskEndpoints
     {
         if (Paging.Problem(top, skipToken) is { } problem)
         {
-            return Problems.Invalid(top is < 1 or > Paging.MaxTop ? "$top" : "$skipToken", problem);
+            return problem;
         }
         var me = principal.ObjectId();
         var found = await db.FindLabAsync(subscriptionId, resourceGroupName, labName, me, Right.Read, ct);

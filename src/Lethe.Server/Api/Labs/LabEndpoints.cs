@@ -44,7 +44,7 @@ public static class LabEndpoints
         }
         if (Paging.Problem(top, skipToken) is { } problem)
         {
-            return Problems.Invalid(top is < 1 or > Paging.MaxTop ? "$top" : "$skipToken", problem);
+            return problem;
         }
         var me = principal.ObjectId();
         if (!await db.VisibleSubscriptions(me).AnyAsync(s => s.Id == id, ct))
@@ -64,7 +64,7 @@ public static class LabEndpoints
         }
         if (Paging.Problem(top, skipToken) is { } problem)
         {
-            return Problems.Invalid(top is < 1 or > Paging.MaxTop ? "$top" : "$skipToken", problem);
+            return problem;
         }
         var decision = await db.CheckAsync(principal.ObjectId(), group, Right.Read, ct);
         if (decision != AccessDecision.Allowed)

@@ -67,7 +67,7 @@ public static class WorkspaceEndpoints
     {
         if (Paging.Problem(top, skipToken) is { } paging)
         {
-            return Problems.Invalid(top is < 1 or > Paging.MaxTop ? "$top" : "$skipToken", paging);
+            return paging;
         }
         if (!ResourceEndpoints.TryParseSubscription(subscriptionId, out var sub, out var invalid))
         {
