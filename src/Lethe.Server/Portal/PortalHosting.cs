@@ -8,6 +8,9 @@ internal static class PortalHosting
     // Named after this assembly, not the entry assembly: `lethe serve` and the test hosts start the server from their own.
     private static readonly string AssetsName = typeof(PortalHosting).Assembly.GetName().Name!;
 
+    /// ASP.NET Core's switch for serving wwwroot changes made after the build (on by default for a build, not a publish).
+    internal const string ReloadStaticAssetsKey = "ReloadStaticAssetsAtRuntime";
+
     public static void AddLethePortal(this WebApplicationBuilder builder)
     {
         builder.Services.AddRazorPages(o =>
@@ -30,6 +33,13 @@ internal static class PortalHosting
         {
             builder.Configuration[WebHostDefaults.StaticWebAssetsKey] = runtimeManifest;
             StaticWebAssetsLoader.UseStaticWebAssets(builder.Environment, builder.Configuration);
+        }
+        // Re-reading wwwroot files that changed after the build is for development. Elsewhere it would add a fallback
+        // route whose constraint asks the file system whether a file exists, on every request whatever its path
+        // (a stat per API call, seen in the catalog load profile). An operator's explicit setting still wins.
+        if (!builder.Environment.IsDevelopment())
+        {
+            builder.Configuration[ReloadStaticAssetsKey] ??= "false";
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Lethe.Server.Tests.Hosting;
 using Lethe.Testing;
 
@@ -69,5 +71,22 @@ public sealed class HealthAndDocumentTests(Servers servers) : IClassFixture<Serv
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("Lethe API", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Outside_development_the_portal_assets_are_served_without_a_file_system_route_for_every_request()
+    {
+        var host = await servers.GetAsync(DatabaseProvider.Sqlite);
+        using var http = host.Raw();
+
+        using var css = await http.GetAsync(new Uri("css/lethe.css", UriKind.Relative), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, css.StatusCode);
+        Assert.Equal("text/css", css.Content.Headers.ContentType?.MediaType);
+        // The development fallback ("{**path:file}") checks the file system for every path it is asked to match.
+        var routes = host.Factory.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
+            .Select(e => e.RoutePattern.RawText).ToList();
+        Assert.Contains("css/lethe.css", routes);
+        Assert.DoesNotContain(routes, r => r is not null && r.Contains(":file}", StringComparison.Ordinal));
     }
 }
