@@ -8,7 +8,32 @@ namespace Lethe.Gallery;
 /// A live published item as the catalog serves it.
 public sealed record CatalogItem(
     Guid Id, string AuthorId, EntityKind Kind, string Name, string Description, ImmutableArray<string> Tags,
-    Visibility Visibility, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long ChangeVersion);
+    Visibility Visibility, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long ChangeVersion)
+{
+    /// Where the Catalog API keeps this item's encoded answer once it has written it. An item is never changed (a
+    /// change makes a new item), so what is kept here describes it for good; whatever it also depends on (the
+    /// author's name) the writer keeps beside it and checks. Not part of the item's equality.
+    public EncodingSlot Encoded { get; } = new();
+}
+
+/// A place for a cached encoding of an immutable item, filled by whoever writes it (a benign race: two writers
+/// make equal values). Every slot equals every other, so that a record holding one keeps its field equality.
+public sealed class EncodingSlot : IEquatable<EncodingSlot>
+{
+    private object? _value;
+
+    public object? Value
+    {
+        get => Volatile.Read(ref _value);
+        set => Volatile.Write(ref _value, value);
+    }
+
+    public bool Equals(EncodingSlot? other) => other is not null;
+
+    public override bool Equals(object? obj) => obj is EncodingSlot;
+
+    public override int GetHashCode() => 0;
+}
 
 /// An author's profile as the catalog serves it (seed 000's `/users/{authorId}`).
 public sealed record CatalogProfile(
