@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using System.Data.Common;
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Lethe.Gallery;
 
@@ -155,22 +157,47 @@ public sealed class CatalogState
     }
 }
 
-/// The catalog served from memory, exact on one node and on many (decision 0020). Before it answers, a
-/// request waits for a read of the catalog's version that started after the request arrived; that read
-/// is shared by every request that arrived while the previous one ran, so under load one cheap round
-/// trip serves dozens of requests. When the version moved, the changed rows are read and applied first.
-/// Whatever was committed before a request arrived (on any node) is therefore in the copy it reads:
-/// a visibility change, an unpublish or a revoked token is never answered from a stale copy.
-public sealed class GalleryCatalog(IServiceScopeFactory scopes) : IDisposable
+/// The catalog served from memory, exact on one node and on many (decision 0020).
+///
+/// A catalog change is acknowledged to its writer only after <see cref="GalleryOptions.CommitWait"/> has passed
+/// since its commit (<see cref="ChangedAsync"/>). Each node reads the catalog's version in the background while it
+/// has traffic, every tenth of that wait, and answers from its copy without a database read as long as the copy holds
+/// a version read that started less than half the wait ago. So whatever was acknowledged before a request arrived,
+/// on any node, committed before that read started and is in the copy: a visibility change, an unpublish or a
+/// revoked token is never answered from a stale copy. Only durations are compared, each on one node's monotonic
+/// clock, never two nodes' times.
+///
+/// When the copy holds no such recent read (an idle node, a slow database), the request waits for a read that
+/// starts after it arrived instead; that read is shared by every request that arrived while the previous one ran.
+public sealed class GalleryCatalog(IServiceScopeFactory scopes, IOptions<GalleryOptions> options) : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _refresh = new(1, 1);
-    private TaskCompletionSource<long>? _running;
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
+    private readonly TimeSpan _commitWait = options.Value.CommitWait;
+    private readonly long _trustTicks = (long)(options.Value.CommitWait.TotalSeconds / 2 * Stopwatch.Frequency);
+    private readonly long _trustWallTicks = options.Value.CommitWait.Ticks / 2;
+    private readonly TimeSpan _pollEvery = options.Value.CommitWait / 10;
     private TaskCompletionSource<long>? _waiting;
+    private Thread? _loop;
+    private bool _disposed;
     private volatile CatalogState _state = CatalogState.Empty;
     private volatile DbProviderFactory? _factory;
     private string? _connectionString;
     private volatile bool _singleProcess;
+
+    /// When the newest version read that the copy holds started: a Stopwatch timestamp (0: none yet) and the UTC
+    /// time in ticks. The monotonic clock does not count a suspended machine; the wall clock is stepped forward when it
+    /// wakes. A read is trusted only while both say it is recent (and the wall clock did not step back).
+    private long _heldReadStarted;
+    private long _heldReadStartedUtc;
+
+    /// When a request last asked for the catalog (a Stopwatch timestamp): the background reads stop after a second without.
+    private long _lastDemand;
+
+    /// How many version reads this node made, background and on demand: for diagnostics and tests.
+    public long VersionReads => Interlocked.Read(ref _versionReads);
+    private long _versionReads;
 
     /// The copy as of now, possibly stale: for diagnostics and tests only.
     public CatalogState Current => _state;
@@ -185,109 +212,168 @@ public sealed class GalleryCatalog(IServiceScopeFactory scopes) : IDisposable
         {
             return state;
         }
-        var version = await NextVersionReadAsync().WaitAsync(ct);
+        var now = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _lastDemand, now);
+        // The read's start is published after the copy that holds it, so the copy read next is at least that one.
+        var held = Volatile.Read(ref _heldReadStarted);
+        if (held != 0 && now - held < _trustTicks)
+        {
+            var wall = DateTime.UtcNow.Ticks - Volatile.Read(ref _heldReadStartedUtc);
+            if (wall >= 0 && wall < _trustWallTicks)
+            {
+                return _state;
+            }
+        }
+        await DiscoverAsync();
+        // Not cancelled with the request: the read is shared, bounded (30 s), and usually a fraction of a millisecond.
+        var version = _singleProcess ? await ReadVersionAsync() : await NextVersionReadAsync();
         state = _state;
         return state.Version >= version ? state : await CatchUpAsync(version, ct);
     }
 
-    /// Called after every committed catalog change (and by anything else that writes the catalog's tables):
-    /// the copy holds the change before the writer answers.
+    /// Called after every committed catalog change (and by anything else that writes the catalog's tables): the copy
+    /// holds the change before the writer answers, and with several nodes (PostgreSQL) the answer waits until
+    /// <see cref="GalleryOptions.CommitWait"/> has passed since the commit, by when every node's copy holds it.
     public async Task ChangedAsync(CancellationToken ct)
     {
+        var committed = Stopwatch.GetTimestamp();
         var version = await ReadVersionAsync();
         if (_state.Version < version)
         {
             await CatchUpAsync(version, ct);
         }
+        if (!_singleProcess)
+        {
+            var left = _commitWait - Stopwatch.GetElapsedTime(committed);
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left, CancellationToken.None);
+            }
+        }
     }
 
+    /// The read that this request will wait for: the next one to start. The loop thread takes the whole waiting group
+    /// at once when it starts a read, so every member of a group arrived before its read began.
     private Task<long> NextVersionReadAsync()
     {
         lock (_gate)
         {
-            if (_running is null)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_waiting is null)
             {
-                _running = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-                _ = Task.Run(() => ReadLoopAsync(_running));
-                return _running.Task;
+                _waiting = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _loop ??= StartLoop();
+                _wake.Set();
             }
-            // A read is under way, but it may have started before a commit that this request must see.
-            _waiting ??= new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
             return _waiting.Task;
         }
     }
 
-    private async Task ReadLoopAsync(TaskCompletionSource<long> current)
+    /// The version reads run on a thread of their own, with blocking I/O, not on the thread pool: under load the pool's
+    /// queues are long, and a read whose completion waited in them made every request behind it wait too. A blocked
+    /// thread is woken by the database's answer at once and hands the version to the waiting group.
+    private Thread StartLoop()
+    {
+        var thread = new Thread(ReadLoop) { IsBackground = true, Name = LoopApplicationName };
+        thread.Start();
+        return thread;
+    }
+
+    private void ReadLoop()
     {
         while (true)
         {
+            // With recent traffic a read every tenth of the commit wait keeps the copy trusted; without, sleep until asked.
+            var busy = Stopwatch.GetElapsedTime(Volatile.Read(ref _lastDemand)) < IdleAfter;
+            if (busy)
+            {
+                _wake.Wait(_pollEvery);
+            }
+            else
+            {
+                _wake.Wait();
+            }
+            TaskCompletionSource<long>? group;
+            lock (_gate)
+            {
+                _wake.Reset();
+                group = _waiting;
+                _waiting = null;
+                if (_disposed)
+                {
+                    group?.TrySetException(new ObjectDisposedException(nameof(GalleryCatalog)));
+                    DropLoopConnection();
+                    return;
+                }
+            }
+            if (group is null && !busy)
+            {
+                continue;
+            }
             try
             {
-                current.SetResult(await ReadLoopVersionAsync());
+                var startedUtc = DateTime.UtcNow.Ticks;
+                var started = Stopwatch.GetTimestamp();
+                var version = ReadOnLoopConnection();
+                Interlocked.Increment(ref _versionReads);
+                if (_state.Version < version)
+                {
+                    // This thread has nothing better to do; the requests waiting on it need the rows anyway.
+                    CatchUpAsync(version, CancellationToken.None).GetAwaiter().GetResult();
+                }
+                Volatile.Write(ref _heldReadStartedUtc, startedUtc);
+                Volatile.Write(ref _heldReadStarted, started);
+                group?.SetResult(version);
             }
             catch (Exception e)
             {
-                current.SetException(e);
-            }
-            lock (_gate)
-            {
-                if (_waiting is null)
-                {
-                    _running = null;
-                    return;
-                }
-                current = _waiting;
-                _running = current;
-                _waiting = null;
+                group?.SetException(e);
             }
         }
     }
+
+    /// After this long without a request the background reads stop; the next request reads on demand and starts them again.
+    private static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(1);
 
     private const string VersionSql = "SELECT \"Value\" FROM \"GalleryCatalogVersions\" WHERE \"Id\" = 1";
 
-    /// The read loop's own connection, with the version read prepared on it: under load the loop reads back to
-    /// back, and a prepared statement on a kept connection spares the database a parse, a plan and a pool reset
-    /// per read. Only the loop uses it (one read at a time); <see cref="ChangedAsync"/> reads on a pooled connection.
+    /// The loop's own connection, with the version read prepared on it: under load the loop reads back to back, and a
+    /// prepared statement on a kept connection spares the database a parse, a plan and a pool reset per read. Only
+    /// the loop thread uses it; <see cref="ChangedAsync"/> reads on a pooled connection.
     private DbCommand? _loopCommand;
 
-    /// The version for the read loop: on the kept connection (multi-node databases), else on a pooled one. A kept
-    /// connection that fails (closed by the server, a network error) is dropped and the read is tried once more on
-    /// a new one, so an idle timeout never fails a batch of requests.
-    private async Task<long> ReadLoopVersionAsync()
+    /// The version on the kept connection. A kept connection that fails (closed by the server, a network error) is
+    /// dropped and the read tried once more on a new one, so an idle timeout never fails a group of requests.
+    private long ReadOnLoopConnection()
     {
-        await DiscoverAsync();
-        if (_singleProcess)
-        {
-            return await ReadVersionAsync();
-        }
         var reused = _loopCommand is not null;
         try
         {
-            return await ReadOnLoopConnectionAsync();
+            return ReadOnceOnLoopConnection();
         }
         catch (Exception) when (reused)
         {
-            return await ReadOnLoopConnectionAsync();
+            return ReadOnceOnLoopConnection();
         }
     }
 
-    private async Task<long> ReadOnLoopConnectionAsync()
+    private long ReadOnceOnLoopConnection()
     {
-        // A bounded wait: a stuck database fails the waiting requests instead of hanging them.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
             if (_loopCommand is null)
             {
                 var connection = _factory!.CreateConnection() ?? throw new InvalidOperationException("The provider made no connection.");
                 connection.ConnectionString = LoopConnectionString();
-                await connection.OpenAsync(timeout.Token);
+                connection.Open();
                 var command = connection.CreateCommand();
                 command.CommandText = VersionSql;
-                await command.PrepareAsync(timeout.Token);
+                // A bounded wait: a stuck database fails the waiting requests instead of hanging them.
+                command.CommandTimeout = 30;
+                command.Prepare();
                 _loopCommand = command;
             }
-            return Convert.ToInt64(await _loopCommand.ExecuteScalarAsync(timeout.Token), System.Globalization.CultureInfo.InvariantCulture);
+            return Convert.ToInt64(_loopCommand.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (Exception)
         {
@@ -358,7 +444,23 @@ public sealed class GalleryCatalog(IServiceScopeFactory scopes) : IDisposable
 
     public void Dispose()
     {
-        DropLoopConnection();
+        Thread? loop;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            loop = _loop;
+            _wake.Set();
+        }
+        // The loop drops its connection as it ends; a loop stuck in a read past the wait keeps its event.
+        if (loop is null || loop.Join(TimeSpan.FromSeconds(5)))
+        {
+            DropLoopConnection();
+            _wake.Dispose();
+        }
         _refresh.Dispose();
     }
 

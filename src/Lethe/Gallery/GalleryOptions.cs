@@ -13,4 +13,10 @@ public sealed class GalleryOptions
 
     /// The address the profile's `_links.self` starts with; empty means the address of the request.
     public string? CatalogBaseUrl { get; set; }
+
+    /// Several nodes on one database (PostgreSQL): how long after its commit a catalog change is acknowledged to its
+    /// writer. Each node answers from its copy while it holds a version read started less than half of this ago, and
+    /// reads every tenth of it while it has traffic (decision 0020). Longer: slower writes, fewer background reads.
+    /// Between 10 ms and 10 s; 100 ms by default.
+    public TimeSpan CommitWait { get; set; } = TimeSpan.FromMilliseconds(100);
 }

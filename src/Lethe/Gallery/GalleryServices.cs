@@ -10,6 +10,8 @@ public static class GalleryServices
     {
         services.AddOptions<GalleryOptions>().Bind(configuration.GetSection(GalleryOptions.Section))
             .Validate(o => o.TokenLifetime > TimeSpan.Zero, "Lethe:Gallery:TokenLifetime must be positive.")
+            .Validate(o => o.CommitWait >= TimeSpan.FromMilliseconds(10) && o.CommitWait <= TimeSpan.FromSeconds(10),
+                "Lethe:Gallery:CommitWait must be between 00:00:00.010 and 00:00:10.")
             .ValidateOnStart();
         services.AddSingleton<GalleryCatalog>();
         services.AddScoped<GalleryWrites>();
