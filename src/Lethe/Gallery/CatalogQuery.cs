@@ -46,6 +46,11 @@ public sealed class CatalogQuery
     public int Skip { get; private init; }
     public bool Count { get; private init; }
 
+    /// `author/id eq '...'` alone, every other option at its default: that author's list as anyone without a token
+    /// sees it, the same answer for all of them.
+    public bool IsAuthorListOnly => FilterAuthorId is not null && Filter is null && OrderBy.Count == 0 && Select is null
+        && Skip == 0 && Top == DefaultTop && !Count;
+
     /// The query, or the parser's message for what is wrong with it.
     public static (CatalogQuery? Query, string? Option, string? Error) Parse(string? filter, string? orderBy, string? select, string? top, string? skip, string? count)
     {

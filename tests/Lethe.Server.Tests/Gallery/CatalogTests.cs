@@ -155,6 +155,38 @@ public sealed class CatalogTests(Servers servers) : IClassFixture<Servers>
         await Assert.ThrowsAsync<LetheNotFoundException>(() => author.Client.UnpublishEntityAsync(item.Id, Ct));
     }
 
+    /// An author's list asked without a token is made once per copy of the catalog and kept with it (the hot path):
+    /// the same bytes for every anonymous caller, never what a token holder gets, and gone with the copy on a change.
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task An_authors_list_is_kept_with_its_copy_for_anonymous_callers_only(DatabaseProvider provider)
+    {
+        var host = await servers.GetAsync(provider);
+        var author = await host.NewUserAsync(Ct);
+        var open = await author.Client.PublishEntityAsync(new PublishEntityRequest("Tutorial", "Kept", null, null, "Public"), Ct);
+        var hidden = await author.Client.PublishEntityAsync(new PublishEntityRequest("Tutorial", "Not kept", null, null, "Unlisted"), Ct);
+        var token = await author.Client.CreateCatalogTokenAsync(Ct);
+        var catalog = host.Factory.Services.GetRequiredService<Lethe.Gallery.GalleryCatalog>();
+        using var http = host.Raw();
+        var list = new Uri($"catalog/entities?$filter=author/id eq '{open.Author.Id}'", UriKind.Relative);
+
+        var first = await http.GetByteArrayAsync(list, Ct);
+        var again = await http.GetByteArrayAsync(list, Ct);
+        var mine = await host.Anonymous().QueryCatalogEntitiesAsync(new CatalogQueryOptions($"author/id eq '{open.Author.Id}'"), token.Token, Ct);
+
+        Assert.Equal(first, again);
+        Assert.Equal(first, Assert.IsType<byte[]>(catalog.Current.Answers[open.Author.Id]));
+        Assert.Equal([open.Id], JsonDocument.Parse(first).RootElement.GetProperty("value").EnumerateArray().Select(e => e.GetProperty("id").GetGuid()));
+        Assert.Equal(new[] { open.Id, hidden.Id }.Order(), mine.Value.Select(e => e.Id).Order());
+        Assert.Equal(first, await http.GetByteArrayAsync(list, Ct));
+
+        await author.Client.UpdateEntityAsync(open.Id, new UpdateEntityRequest(Name: "Renamed"), Ct);
+
+        Assert.False(catalog.Current.Answers.ContainsKey(open.Author.Id), "a new copy starts with no kept answers");
+        var renamed = JsonDocument.Parse(await http.GetByteArrayAsync(list, Ct)).RootElement.GetProperty("value");
+        Assert.Equal("Renamed", Assert.Single(renamed.EnumerateArray()).GetProperty("name").GetString());
+    }
+
     [Theory]
     [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
     public async Task Only_the_author_changes_or_unpublishes_an_item(DatabaseProvider provider)

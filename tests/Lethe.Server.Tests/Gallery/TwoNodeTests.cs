@@ -14,14 +14,8 @@ public sealed class TwoNodeTests
     [Fact]
     public async Task A_change_on_one_node_is_never_answered_stale_by_the_other()
     {
-        await using var first = await LetheHost.StartAsync(DatabaseProvider.Postgres, ct: Ct);
-        var connection = first.Factory.Services.GetRequiredService<IConfiguration>()["Lethe:Database:ConnectionString"];
-        await using var second = await LetheHost.StartAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?>
-        {
-            ["Lethe:Database:Provider"] = "Postgres",
-            ["Lethe:Database:ConnectionString"] = connection,
-            ["Lethe:Database:MigrateOnStart"] = "true",
-        }, Ct);
+        await using var nodes = await TwoNodes.StartAsync(commitWait: null);
+        var (first, second) = (nodes.First, nodes.Second);
         var author = await first.NewUserAsync(Ct);
         var item = await author.Client.PublishEntityAsync(new PublishEntityRequest("Solution", "Shared", null, null, "Public"), Ct);
         var reader = second.Anonymous();
@@ -145,6 +139,8 @@ public sealed class TwoNodeTests
     /// Two servers on one new PostgreSQL database, both with the given commit wait (every node must have the same).
     private sealed record TwoNodes(LetheHost First, LetheHost Second) : IAsyncDisposable
     {
+        public string ConnectionString => First.Factory.Services.GetRequiredService<IConfiguration>()["Lethe:Database:ConnectionString"]!;
+
         public static async Task<TwoNodes> StartAsync(string? commitWait)
         {
             var wait = commitWait is null ? new Dictionary<string, string?>() : new Dictionary<string, string?> { ["Lethe:Gallery:CommitWait"] = commitWait };
@@ -178,14 +174,8 @@ public sealed class TwoNodeTests
     [Fact]
     public async Task A_lost_version_connection_is_replaced_and_the_next_answer_is_still_current()
     {
-        await using var first = await LetheHost.StartAsync(DatabaseProvider.Postgres, ct: Ct);
-        var connection = first.Factory.Services.GetRequiredService<IConfiguration>()["Lethe:Database:ConnectionString"];
-        await using var second = await LetheHost.StartAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?>
-        {
-            ["Lethe:Database:Provider"] = "Postgres",
-            ["Lethe:Database:ConnectionString"] = connection,
-            ["Lethe:Database:MigrateOnStart"] = "true",
-        }, Ct);
+        await using var nodes = await TwoNodes.StartAsync(commitWait: null);
+        var (first, second) = (nodes.First, nodes.Second);
         var author = await first.NewUserAsync(Ct);
         var item = await author.Client.PublishEntityAsync(new PublishEntityRequest("Solution", "Kept", null, null, "Public"), Ct);
         var reader = second.Anonymous();
@@ -194,9 +184,9 @@ public sealed class TwoNodeTests
 
         for (var round = 0; round < 3; round++)
         {
-            Assert.True(await TerminateVersionConnectionsAsync(connection!) > 0, "the nodes keep a named connection for the version reads");
+            Assert.True(await TerminateVersionConnectionsAsync(nodes.ConnectionString) > 0, "the nodes keep a named connection for the version reads");
             await author.Client.UpdateEntityAsync(item.Id, new UpdateEntityRequest(Visibility: "Unlisted"), Ct);
-            Assert.True(await TerminateVersionConnectionsAsync(connection!) > 0);
+            Assert.True(await TerminateVersionConnectionsAsync(nodes.ConnectionString) > 0);
             Assert.Empty((await reader.QueryCatalogEntitiesAsync(byAuthor, ct: Ct)).Value);
             await author.Client.UpdateEntityAsync(item.Id, new UpdateEntityRequest(Visibility: "Public"), Ct);
             Assert.Single((await reader.QueryCatalogEntitiesAsync(byAuthor, ct: Ct)).Value);

@@ -67,6 +67,14 @@ public static class CatalogEndpoints
         {
             return problem;
         }
+        // The hot path, an author's list asked without a token: one answer for everyone, made once per copy of the
+        // catalog and kept with it (a change makes a new copy). At most one page per author, so at most the catalog's
+        // own size in JSON.
+        var shared = caller is null && query.IsAuthorListOnly && state.Version >= 0;
+        if (shared && state.Answers.TryGetValue(query.FilterAuthorId!, out var kept))
+        {
+            return new CatalogJsonResult((byte[])kept);
+        }
         var page = CatalogListing.Run(state, query, caller);
         string? next = null;
         if (page.HasMore)
@@ -75,6 +83,12 @@ public static class CatalogEndpoints
             q.Add(new("$skip", (query.Skip + query.Top).ToString(System.Globalization.CultureInfo.InvariantCulture)));
             q.Add(new("$top", query.Top.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             next = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}{QueryString.Create(q.DistinctBy(p => p.Key))}";
+        }
+        if (shared && next is null && page.Items.Count > 0)
+        {
+            var body = CatalogJsonResult.Encode(w => CatalogJson.WritePage(w, state, page, select: null, nextLink: null));
+            state.Answers.TryAdd(query.FilterAuthorId!, body);
+            return new CatalogJsonResult(body);
         }
         return new CatalogJsonResult(w => CatalogJson.WritePage(w, state, page, query.Select, next));
     }
@@ -227,35 +241,53 @@ public static class CatalogEndpoints
 
 /// JSON written straight to the response: the entity lists are the hot path, and `$select` decides per request
 /// which properties exist. The body is written into a buffer and writer kept per thread (the write is synchronous),
-/// then copied into the response pipe with its length, so an answer allocates neither.
-public sealed class CatalogJsonResult(Action<Utf8JsonWriter> write) : IResult
+/// then copied into the response pipe with its length, so an answer allocates neither. An answer made before (and
+/// kept) is copied as it is.
+public sealed class CatalogJsonResult : IResult
 {
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
+    private readonly Action<Utf8JsonWriter>? _write;
+    private readonly byte[]? _body;
+
+    public CatalogJsonResult(Action<Utf8JsonWriter> write) => _write = write;
+
+    public CatalogJsonResult(byte[] body) => _body = body;
+
+    /// The bytes <paramref name="write"/> makes, to keep.
+    public static byte[] Encode(Action<Utf8JsonWriter> write) => Written(write).ToArray();
+
     public Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
+        var body = _body is not null ? _body : Written(_write!);
+        var response = httpContext.Response;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = body.Length;
+        response.BodyWriter.Write(body);
+        return response.BodyWriter.FlushAsync(httpContext.RequestAborted).AsTask();
+    }
+
+    /// What <paramref name="write"/> wrote, in this thread's buffer: valid until the thread's next write.
+    private static ReadOnlySpan<byte> Written(Action<Utf8JsonWriter> write)
+    {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(8192);
         var writer = t_writer ??= new Utf8JsonWriter(buffer);
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
         write(writer);
         writer.Flush();
-        var response = httpContext.Response;
-        response.ContentType = "application/json; charset=utf-8";
-        response.ContentLength = buffer.WrittenCount;
-        var body = response.BodyWriter;
-        body.Write(buffer.WrittenSpan);
-        // One very large answer must not keep its buffer on the thread.
+        var written = buffer.WrittenSpan;
+        // One very large answer must not keep its buffer on the thread (the span stays valid: the buffer lives on).
         if (buffer.Capacity > 1 << 20)
         {
             t_buffer = null;
             t_writer = null;
         }
-        return body.FlushAsync(httpContext.RequestAborted).AsTask();
+        return written;
     }
 }
 
