@@ -15,13 +15,7 @@ public sealed class TwoNodeTests
     public async Task A_change_on_one_node_is_never_answered_stale_by_the_other()
     {
         await using var nodes = await TwoNodes.StartAsync(commitWait: null);
-        var (first, second) = (nodes.First, nodes.Second);
-        var author = await first.NewUserAsync(Ct);
-        var item = await author.Client.PublishEntityAsync(new PublishEntityRequest("Solution", "Shared", null, null, "Public"), Ct);
-        var reader = second.Anonymous();
-        var byAuthor = new CatalogQueryOptions($"author/id eq '{item.Author.Id}'");
-        // The second node has its copy loaded and warm before the changes.
-        Assert.Single((await reader.QueryCatalogEntitiesAsync(byAuthor, ct: Ct)).Value);
+        var (author, item, reader, byAuthor) = await nodes.PublishedAsync("Solution", "Shared");
 
         for (var round = 0; round < 10; round++)
         {
@@ -51,19 +45,14 @@ public sealed class TwoNodeTests
     public async Task Under_steady_traffic_a_node_answers_from_its_copy_and_never_stale()
     {
         await using var nodes = await TwoNodes.StartAsync(commitWait: null);
-        var (first, second) = (nodes.First, nodes.Second);
-        var author = await first.NewUserAsync(Ct);
-        var item = await author.Client.PublishEntityAsync(new PublishEntityRequest("Solution", "Busy", null, null, "Public"), Ct);
-        var reader = second.Anonymous();
-        var byAuthor = new CatalogQueryOptions($"author/id eq '{item.Author.Id}'");
-        Assert.Single((await reader.QueryCatalogEntitiesAsync(byAuthor, ct: Ct)).Value);
-        var catalog = second.Factory.Services.GetRequiredService<Lethe.Gallery.GalleryCatalog>();
+        var (author, item, reader, byAuthor) = await nodes.PublishedAsync("Solution", "Busy");
+        var catalog = nodes.Second.Factory.Services.GetRequiredService<Lethe.Gallery.GalleryCatalog>();
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var traffic = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
         {
             var answers = 0;
-            var client = second.Anonymous();
+            var client = nodes.Second.Anonymous();
             while (!stop.IsCancellationRequested)
             {
                 await client.QueryCatalogEntitiesAsync(byAuthor, ct: CancellationToken.None);
@@ -100,13 +89,8 @@ public sealed class TwoNodeTests
     public async Task A_busy_node_reads_the_version_per_interval_not_per_request()
     {
         await using var nodes = await TwoNodes.StartAsync(commitWait: "00:00:01");
-        var (first, second) = (nodes.First, nodes.Second);
-        var author = await first.NewUserAsync(Ct);
-        var item = await author.Client.PublishEntityAsync(new PublishEntityRequest("Notebook", "Counted", null, null, "Public"), Ct);
-        var reader = second.Anonymous();
-        var byAuthor = new CatalogQueryOptions($"author/id eq '{item.Author.Id}'");
-        Assert.Single((await reader.QueryCatalogEntitiesAsync(byAuthor, ct: Ct)).Value);
-        var catalog = second.Factory.Services.GetRequiredService<Lethe.Gallery.GalleryCatalog>();
+        var (_, _, reader, byAuthor) = await nodes.PublishedAsync("Notebook", "Counted");
+        var catalog = nodes.Second.Factory.Services.GetRequiredService<Lethe.Gallery.GalleryCatalog>();
 
         var readsBefore = catalog.VersionReads;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -125,9 +109,7 @@ public sealed class TwoNodeTests
     public async Task With_several_nodes_a_change_is_acknowledged_only_after_the_commit_wait()
     {
         await using var nodes = await TwoNodes.StartAsync(commitWait: "00:00:00.300");
-        var (first, second) = (nodes.First, nodes.Second);
-        var author = await first.NewUserAsync(Ct);
-        var item = await author.Client.PublishEntityAsync(new PublishEntityRequest("Tutorial", "Waited", null, null, "Public"), Ct);
+        var (author, item, _, _) = await nodes.PublishedAsync("Tutorial", "Waited");
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await author.Client.UpdateEntityAsync(item.Id, new UpdateEntityRequest(Visibility: "Unlisted"), Ct);
@@ -139,6 +121,18 @@ public sealed class TwoNodeTests
     /// Two servers on one new PostgreSQL database, both with the given commit wait (every node must have the same).
     private sealed record TwoNodes(LetheHost First, LetheHost Second) : IAsyncDisposable
     {
+        /// A new author on the first node with one public item, and the second node's anonymous reader, its copy
+        /// loaded and warm on that author's list.
+        public async Task<(TestUser Author, CatalogEntity Item, LetheClient Reader, CatalogQueryOptions ByAuthor)> PublishedAsync(string kind, string name)
+        {
+            var author = await First.NewUserAsync(Ct);
+            var item = await author.Client.PublishEntityAsync(new PublishEntityRequest(kind, name, null, null, "Public"), Ct);
+            var reader = Second.Anonymous();
+            var byAuthor = new CatalogQueryOptions($"author/id eq '{item.Author.Id}'");
+            Assert.Single((await reader.QueryCatalogEntitiesAsync(byAuthor, ct: Ct)).Value);
+            return (author, item, reader, byAuthor);
+        }
+
         public string ConnectionString => First.Factory.Services.GetRequiredService<IConfiguration>()["Lethe:Database:ConnectionString"]!;
 
         public static async Task<TwoNodes> StartAsync(string? commitWait)
@@ -175,12 +169,7 @@ public sealed class TwoNodeTests
     public async Task A_lost_version_connection_is_replaced_and_the_next_answer_is_still_current()
     {
         await using var nodes = await TwoNodes.StartAsync(commitWait: null);
-        var (first, second) = (nodes.First, nodes.Second);
-        var author = await first.NewUserAsync(Ct);
-        var item = await author.Client.PublishEntityAsync(new PublishEntityRequest("Solution", "Kept", null, null, "Public"), Ct);
-        var reader = second.Anonymous();
-        var byAuthor = new CatalogQueryOptions($"author/id eq '{item.Author.Id}'");
-        Assert.Single((await reader.QueryCatalogEntitiesAsync(byAuthor, ct: Ct)).Value);
+        var (author, item, reader, byAuthor) = await nodes.PublishedAsync("Solution", "Kept");
 
         for (var round = 0; round < 3; round++)
         {
