@@ -57,8 +57,9 @@ public sealed partial class LetheClient
 
     // Assets
 
-    public Task<IReadOnlyList<AssetResource>> ListAssetsAsync(Guid subscriptionId, string resourceGroup, string workspace, string kind, CancellationToken ct = default)
-        => SendAsync<IReadOnlyList<AssetResource>>(HttpMethod.Get, WorkspacePath(subscriptionId, resourceGroup, workspace) + $"/{Segment(kind)}", null, ct);
+    /// The latest version of each asset of one kind, by name; follows the nextLinks to the end.
+    public IAsyncEnumerable<AssetResource> ListAssetsAsync(Guid subscriptionId, string resourceGroup, string workspace, string kind, CancellationToken ct = default)
+        => ListAsync<AssetResource>(WorkspacePath(subscriptionId, resourceGroup, workspace) + $"/{Segment(kind)}", ct);
 
     public Task<AssetResource> GetAssetAsync(Guid subscriptionId, string resourceGroup, string workspace, string kind, string name, CancellationToken ct = default)
         => SendAsync<AssetResource>(HttpMethod.Get, WorkspacePath(subscriptionId, resourceGroup, workspace) + $"/{Segment(kind)}/{Segment(name)}", null, ct);
@@ -91,8 +92,9 @@ public sealed partial class LetheClient
         return (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<AssetResource>(response.Content, Json, ct))!;
     }
 
-    public Task<IReadOnlyList<AssetResource>> ListModelVersionsAsync(Guid subscriptionId, string resourceGroup, string workspace, string name, CancellationToken ct = default)
-        => SendAsync<IReadOnlyList<AssetResource>>(HttpMethod.Get, WorkspacePath(subscriptionId, resourceGroup, workspace) + $"/models/{Segment(name)}/versions", null, ct);
+    /// A model's versions, oldest first; follows the nextLinks to the end.
+    public IAsyncEnumerable<AssetResource> ListModelVersionsAsync(Guid subscriptionId, string resourceGroup, string workspace, string name, CancellationToken ct = default)
+        => ListAsync<AssetResource>(WorkspacePath(subscriptionId, resourceGroup, workspace) + $"/models/{Segment(name)}/versions", ct);
 
     /// A model version as a zip of its files, streamed: the caller disposes the response.
     public Task<HttpResponseMessage> DownloadModelAsync(Guid subscriptionId, string resourceGroup, string workspace, string name, int version, CancellationToken ct = default)
@@ -106,8 +108,9 @@ public sealed partial class LetheClient
     public Task<JobResource> GetJobAsync(Guid subscriptionId, string resourceGroup, string workspace, string jobId, CancellationToken ct = default)
         => SendAsync<JobResource>(HttpMethod.Get, WorkspacePath(subscriptionId, resourceGroup, workspace) + $"/jobs/{Segment(jobId)}", null, ct);
 
-    public Task<IReadOnlyList<JobResource>> ListJobsAsync(Guid subscriptionId, string resourceGroup, string workspace, bool includeArchived = false, CancellationToken ct = default)
-        => SendAsync<IReadOnlyList<JobResource>>(HttpMethod.Get, WorkspacePath(subscriptionId, resourceGroup, workspace) + "/jobs" + (includeArchived ? "?includeArchived=true" : ""), null, ct);
+    /// The workspace's jobs, newest first; follows the nextLinks to the end.
+    public IAsyncEnumerable<JobResource> ListJobsAsync(Guid subscriptionId, string resourceGroup, string workspace, bool includeArchived = false, CancellationToken ct = default)
+        => ListAsync<JobResource>(WorkspacePath(subscriptionId, resourceGroup, workspace) + "/jobs" + (includeArchived ? "?includeArchived=true" : ""), ct);
 
     public Task<JobResource> ArchiveJobAsync(Guid subscriptionId, string resourceGroup, string workspace, string jobId, CancellationToken ct = default)
         => SendAsync<JobResource>(HttpMethod.Post, WorkspacePath(subscriptionId, resourceGroup, workspace) + $"/jobs/{Segment(jobId)}/archive", null, ct);

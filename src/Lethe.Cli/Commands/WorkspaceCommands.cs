@@ -188,7 +188,7 @@ internal static class WorkspaceCommands
         {
             using var connection = await run.ConnectAsync(signedIn: true, ct);
             var (s, g, w) = listT.Of(run);
-            var assets = await connection.Client.ListAssetsAsync(s, g, w, run.Value(listKind)!, ct);
+            var assets = await connection.Client.ListAssetsAsync(s, g, w, run.Value(listKind)!, ct).ToListAsync(ct);
             if (run.Json)
             {
                 await run.WriteJsonAsync(assets);
@@ -232,7 +232,7 @@ internal static class WorkspaceCommands
         {
             using var connection = await run.ConnectAsync(signedIn: true, ct);
             var (s, g, w) = listT.Of(run);
-            var jobs = await connection.Client.ListJobsAsync(s, g, w, run.Value(archived), ct);
+            var jobs = await connection.Client.ListJobsAsync(s, g, w, run.Value(archived), ct).ToListAsync(ct);
             if (run.Json)
             {
                 await run.WriteJsonAsync(jobs);
@@ -313,7 +313,7 @@ internal static class WorkspaceCommands
         {
             using var connection = await run.ConnectAsync(signedIn: true, ct);
             var (s, g, w) = listT.Of(run);
-            var list = await connection.Client.ListModelVersionsAsync(s, g, w, run.Value(listName)!, ct);
+            var list = await connection.Client.ListModelVersionsAsync(s, g, w, run.Value(listName)!, ct).ToListAsync(ct);
             if (run.Json)
             {
                 await run.WriteJsonAsync(list);
@@ -338,7 +338,7 @@ internal static class WorkspaceCommands
             using var connection = await run.ConnectAsync(signedIn: true, ct);
             var (s, g, w) = downloadT.Of(run);
             var model = run.Value(name)!;
-            var all = await connection.Client.ListModelVersionsAsync(s, g, w, model, ct);
+            var all = await connection.Client.ListModelVersionsAsync(s, g, w, model, ct).ToListAsync(ct);
             var chosen = run.Value(version) is { } v ? all.FirstOrDefault(m => m.Version == v) ?? throw new CliException($"The model has no version {v}.") : all[^1];
             var file = run.Value(dest) ?? $"{chosen.Name}-{chosen.Version}.zip";
             using var response = await connection.Client.DownloadModelAsync(s, g, w, model, chosen.Version, ct);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Lethe.Client;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -31,10 +32,34 @@ internal static class Paging
         if (rows.Count > take)
         {
             rows.RemoveAt(rows.Count - 1);
-            next = $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?$top={take}&$skipToken={Encode(skip + take)}";
+            next = NextLink(request, take, skip + take);
         }
         return new ArmList<T>(rows.Select(map).ToList(), next);
     }
+
+    /// The request's own URL with every query parameter kept (values escaped again) except `$top` and
+    /// `$skipToken`, which are set for the next page.
+    internal static string NextLink(HttpRequest request, int top, int offset)
+    {
+        var query = new StringBuilder();
+        foreach (var (key, values) in request.Query)
+        {
+            if (string.Equals(key, "$top", StringComparison.OrdinalIgnoreCase) || string.Equals(key, "$skipToken", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            foreach (var value in values)
+            {
+                query.Append(EscapeKey(key)).Append('=').Append(Uri.EscapeDataString(value ?? "")).Append('&');
+            }
+        }
+        query.Append(CultureInfo.InvariantCulture, $"$top={top}&$skipToken={Uri.EscapeDataString(Encode(offset))}");
+        return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?{query}";
+    }
+
+    /// OData's system parameters keep their '$' as ARM writes them; everything else is escaped.
+    private static string EscapeKey(string key)
+        => key.StartsWith('$') ? "$" + Uri.EscapeDataString(key[1..]) : Uri.EscapeDataString(key);
 
     private static string Encode(int offset) => "o" + offset.ToString(CultureInfo.InvariantCulture);
 

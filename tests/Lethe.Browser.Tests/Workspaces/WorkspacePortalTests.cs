@@ -1,5 +1,7 @@
 using System.IO.Compression;
+using Lethe.Client;
 using Lethe.Demo;
+using Lethe.Server.Portal.Workspaces;
 using Lethe.Workspaces;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -117,5 +119,44 @@ public sealed class WorkspacePortalTests(PortalServer server) : IClassFixture<Po
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = WorkspacesDemo.JobId })).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = WorkspacesDemo.JobId }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Download all" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task The_jobs_of_a_workspace_page_with_older_and_newer_links()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // A workspace of its own with one job more than a page, submitted through the API.
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        var api = new LetheClient(http);
+        await api.LoginAsync(DemoAccounts.Contributor.Email, DemoAccounts.Password, ct);
+        const string name = "ws-job-pages";
+        await api.CreateOrUpdateWorkspaceAsync(DemoAccounts.SubscriptionId, DemoAccounts.MlResourceGroup, name, new CreateWorkspaceRequest("westeurope"), ct);
+        var ids = Enumerable.Range(1, WorkspaceModel.JobsPageSize + 1).Select(i => $"paged-{i:D2}").ToList();
+        foreach (var id in ids)
+        {
+            await api.SubmitJobAsync(DemoAccounts.SubscriptionId, DemoAccounts.MlResourceGroup, name, id, new SubmitJobRequest("exp"), ct);
+        }
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, DemoAccounts.Contributor);
+
+        await page.GotoAsync($"/workspaces/{DemoAccounts.SubscriptionId:D}/{DemoAccounts.MlResourceGroup}/{name}");
+        var pages = page.GetByRole(AriaRole.Navigation, new() { Name = "Jobs pages" });
+        var jobs = page.GetByRole(AriaRole.Table, new() { Name = "Jobs, newest first (archived jobs are hidden), page 1" });
+        await Expect(jobs.GetByRole(AriaRole.Link)).ToHaveCountAsync(WorkspaceModel.JobsPageSize);
+        await Expect(jobs.GetByRole(AriaRole.Link, new() { Name = ids[^1], Exact = true })).ToBeVisibleAsync();
+        await Expect(pages.GetByRole(AriaRole.Link, new() { Name = "Newer jobs" })).ToHaveCountAsync(0);
+        Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
+
+        await pages.GetByRole(AriaRole.Link, new() { Name = "Older jobs" }).ClickAsync();
+
+        var older = page.GetByRole(AriaRole.Table, new() { Name = "Jobs, newest first (archived jobs are hidden), page 2" });
+        await Expect(older.GetByRole(AriaRole.Link)).ToHaveCountAsync(1);
+        await Expect(older.GetByRole(AriaRole.Link, new() { Name = ids[0], Exact = true })).ToBeVisibleAsync();
+        await Expect(pages.GetByRole(AriaRole.Link, new() { Name = "Older jobs" })).ToHaveCountAsync(0);
+        Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
+        await Portal.ScreenshotAsync(page, "workspace-jobs-page-2");
+        await pages.GetByRole(AriaRole.Link, new() { Name = "Newer jobs" }).ClickAsync();
+        await Expect(jobs.GetByRole(AriaRole.Link)).ToHaveCountAsync(WorkspaceModel.JobsPageSize);
     }
 }

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Lethe.Server.Tests.Workspaces;
 
-public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<WorkspaceHosts>
+public sealed partial class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<WorkspaceHosts>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -51,13 +51,13 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
         await Assert.ThrowsAsync<LetheForbiddenException>(() => reader.Client.PutAssetAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Computes, "cpu", new PutAssetRequest(), Ct));
         await Assert.ThrowsAsync<LetheForbiddenException>(() => reader.Client.SubmitJobAsync(s.SubscriptionId, s.Group, s.Name, "job1", new SubmitJobRequest("exp"), Ct));
         await contributor.Client.PutAssetAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Computes, "cpu", new PutAssetRequest("A cluster", Properties: new Dictionary<string, string> { ["vmSize"] = "STANDARD_DS3_V2" }), Ct);
-        Assert.Equal(["cpu"], (await reader.Client.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Computes, Ct)).Select(a => a.Name));
+        Assert.Equal(["cpu"], (await reader.Client.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Computes, Ct).ToListAsync(Ct)).Select(a => a.Name));
         await Assert.ThrowsAsync<LetheForbiddenException>(() => contributor.Client.DeleteWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct));
         await Assert.ThrowsAsync<LetheForbiddenException>(() => contributor.Client.PurgeWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct));
 
         await Assert.ThrowsAsync<LetheNotFoundException>(() => stranger.Client.GetWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct));
         await Assert.ThrowsAsync<LetheNotFoundException>(() => stranger.Client.DeleteWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct));
-        await Assert.ThrowsAsync<LetheNotFoundException>(() => stranger.Client.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Computes, Ct));
+        await Assert.ThrowsAsync<LetheNotFoundException>(() => stranger.Client.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Computes, Ct).ToListAsync(Ct).AsTask());
         await Assert.ThrowsAsync<LetheNotFoundException>(() => stranger.Client.ListWorkspacesAsync(s.SubscriptionId, ct: Ct).ToListAsync(Ct).AsTask());
 
         await s.Operator.DeleteWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct);
@@ -80,7 +80,7 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
         await Assert.ThrowsAsync<LetheValidationException>(() => op.SubmitJobAsync(s.SubscriptionId, s.Group, s.Name, "a.b", new SubmitJobRequest("exp"), Ct));
         await Assert.ThrowsAsync<LetheValidationException>(() => op.PutAssetAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Data, "d", new PutAssetRequest(Path: "azureml/x"), Ct));
         await Assert.ThrowsAsync<LetheValidationException>(() => op.PutAssetAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Data, "d", new PutAssetRequest(Path: "missing.csv"), Ct));
-        await Assert.ThrowsAsync<LetheNotFoundException>(() => op.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, "widgets", Ct));
+        await Assert.ThrowsAsync<LetheNotFoundException>(() => op.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, "widgets", Ct).ToListAsync(Ct).AsTask());
         await Assert.ThrowsAsync<LetheNotFoundException>(() => op.GetWorkspaceAsync(s.SubscriptionId, s.Group, "no-such-ws", Ct));
         await Assert.ThrowsAsync<LetheNotFoundException>(() => op.GetJobAsync(s.SubscriptionId, s.Group, s.Name, "no-such-job", Ct));
         await op.SubmitJobAsync(s.SubscriptionId, s.Group, s.Name, "job1", new SubmitJobRequest("exp"), Ct);
@@ -155,8 +155,8 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
         }
 
         await c.ArchiveJobAsync(s.SubscriptionId, s.Group, s.Name, "run_42", Ct);
-        Assert.Empty(await c.ListJobsAsync(s.SubscriptionId, s.Group, s.Name, ct: Ct));
-        Assert.True(Assert.Single(await c.ListJobsAsync(s.SubscriptionId, s.Group, s.Name, includeArchived: true, Ct)).Archived);
+        Assert.Empty(await c.ListJobsAsync(s.SubscriptionId, s.Group, s.Name, ct: Ct).ToListAsync(Ct));
+        Assert.True(Assert.Single(await c.ListJobsAsync(s.SubscriptionId, s.Group, s.Name, includeArchived: true, Ct).ToListAsync(Ct)).Archived);
         Assert.Equal(4, (await s.BlobNamesAsync(container, Ct)).Count(n => n.StartsWith("azureml/ExperimentRun/dcid.run_42/", StringComparison.Ordinal)));
 
         await Assert.ThrowsAsync<LetheForbiddenException>(() => reader.Client.DeleteJobAsync(s.SubscriptionId, s.Group, s.Name, "run_42", Ct));
@@ -184,7 +184,7 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
         var v2 = await op.RegisterModelAsync(s.SubscriptionId, s.Group, s.Name, "clf", new Dictionary<string, Stream> { ["model.pkl"] = Text("v2") }, ct: Ct);
 
         Assert.Equal((1, 2), (v1.Version, v2.Version));
-        Assert.Equal([1, 2], (await op.ListModelVersionsAsync(s.SubscriptionId, s.Group, s.Name, "clf", Ct)).Select(m => m.Version));
+        Assert.Equal([1, 2], (await op.ListModelVersionsAsync(s.SubscriptionId, s.Group, s.Name, "clf", Ct).ToListAsync(Ct)).Select(m => m.Version));
         using (var download = await op.DownloadModelAsync(s.SubscriptionId, s.Group, s.Name, "clf", 1, Ct))
         {
             var copy = new MemoryStream();
@@ -195,7 +195,7 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
         }
 
         await op.DeleteAssetAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Data, "iris", Ct);
-        Assert.Empty(await op.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Data, Ct));
+        Assert.Empty(await op.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Data, Ct).ToListAsync(Ct));
         Assert.Contains("datasets/iris.csv", await s.BlobNamesAsync(container, Ct));
         await op.DeleteFromStorageAsync(s.SubscriptionId, s.Group, s.Name, "datasets/iris.csv", Ct);
         Assert.DoesNotContain("datasets/iris.csv", await s.BlobNamesAsync(container, Ct));
@@ -203,10 +203,10 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
         foreach (var kind in new[] { AssetKinds.Notebooks, AssetKinds.Pipelines, AssetKinds.Computes, AssetKinds.Experiments })
         {
             await op.DeleteAssetAsync(s.SubscriptionId, s.Group, s.Name, kind, $"my-{kind}", Ct);
-            Assert.Empty(await op.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, kind, Ct));
+            Assert.Empty(await op.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, kind, Ct).ToListAsync(Ct));
         }
         await op.DeleteAssetAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Models, "clf", Ct);
-        Assert.Empty(await op.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Models, Ct));
+        Assert.Empty(await op.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Models, Ct).ToListAsync(Ct));
         Assert.DoesNotContain(await s.BlobNamesAsync(container, Ct), n => n.StartsWith("models/", StringComparison.Ordinal));
         await Assert.ThrowsAsync<LetheNotFoundException>(() => op.DeleteAssetAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Models, "clf", Ct));
     }
@@ -238,8 +238,8 @@ public sealed class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixture<Work
         Assert.Equal("Succeeded", recovered.Properties.ProvisioningState);
         Assert.Equal(live, await s.BlobNamesAsync(container, Ct));
         Assert.Equal(["datasets/gone.csv"], await s.DeletedBlobNamesAsync(container, Ct));
-        Assert.Single(await op.ListJobsAsync(s.SubscriptionId, s.Group, s.Name, ct: Ct));
-        Assert.Single(await op.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Computes, Ct));
+        Assert.Single(await op.ListJobsAsync(s.SubscriptionId, s.Group, s.Name, ct: Ct).ToListAsync(Ct));
+        Assert.Single(await op.ListAssetsAsync(s.SubscriptionId, s.Group, s.Name, AssetKinds.Computes, Ct).ToListAsync(Ct));
         Assert.Empty(await op.ListDeletedWorkspacesAsync(s.SubscriptionId, Ct).ToListAsync(Ct));
     }
 

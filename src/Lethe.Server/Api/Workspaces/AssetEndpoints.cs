@@ -5,6 +5,7 @@ using Lethe.Blobs;
 using Lethe.Client;
 using Lethe.Resources;
 using Lethe.Workspaces;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lethe.Server.Api.Workspaces;
@@ -17,12 +18,12 @@ internal static class AssetEndpoints
 
     public static void Map(RouteGroupBuilder ws)
     {
-        ws.MapGet("/{kind}", ListAsync).WithName("ListAssets").Produces<IReadOnlyList<AssetResource>>();
+        ws.MapGet("/{kind}", ListAsync).WithName("ListAssets").Produces<ArmList<AssetResource>>();
         ws.MapGet("/{kind}/{name}", GetAsync).WithName("GetAsset").Produces<AssetResource>();
         ws.MapPut("/{kind}/{name}", PutAsync).WithName("PutAsset").Produces<AssetResource>().Produces<AssetResource>(StatusCodes.Status201Created);
         ws.MapDelete("/{kind}/{name}", DeleteAsync).WithName("DeleteAsset").Produces(StatusCodes.Status204NoContent);
         ws.MapPost("/models/{name}/versions", RegisterModelAsync).WithName("RegisterModel").Produces<AssetResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict).DisableAntiforgery();
-        ws.MapGet("/models/{name}/versions", ListModelVersionsAsync).WithName("ListModelVersions").Produces<IReadOnlyList<AssetResource>>();
+        ws.MapGet("/models/{name}/versions", ListModelVersionsAsync).WithName("ListModelVersions").Produces<ArmList<AssetResource>>();
         ws.MapGet("/models/{name}/versions/{version:int}/download", DownloadModelAsync).WithName("DownloadModel").Produces(StatusCodes.Status200OK, contentType: "application/zip");
     }
 
@@ -58,23 +59,30 @@ internal static class AssetEndpoints
         return null;
     }
 
-    public static async Task<IResult> ListAsync(string subscriptionId, string resourceGroupName, string workspaceName, string kind, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+    /// The latest version of each asset of one kind, by name, a page at a time (`$top`, `$skipToken`).
+    public static async Task<IResult> ListAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, string kind, HttpRequest request,
+        [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
     {
         if (KindProblem(kind, out var k) is { } problem)
         {
             return problem;
+        }
+        if (Paging.Problem(top, skipToken) is { } paging)
+        {
+            return paging;
         }
         var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Read, ct);
         if (lookup.Problem is not null)
         {
             return lookup.Problem;
         }
-        var id = lookup.Workspace!.Id;
-        var assets = await db.WorkspaceAssets.AsNoTracking().Where(a => a.WorkspaceId == id && a.Kind == k)
-            .OrderBy(a => a.NameKey).ThenByDescending(a => a.Version).ToListAsync(ct);
-        // Latest version of each name.
-        var latest = assets.GroupBy(a => a.NameKey).Select(g => g.First());
-        return TypedResults.Ok(latest.Select(a => ToResource(lookup.Workspace, a)).ToList());
+        var workspace = lookup.Workspace!;
+        var assets = db.WorkspaceAssets.AsNoTracking().Where(a => a.WorkspaceId == workspace.Id && a.Kind == k);
+        // Latest version of each name, filtered in the database so that pages count names, not versions;
+        // the name key is unique among those, the ID breaks any tie all the same.
+        var latest = assets.Where(a => !assets.Any(b => b.NameKey == a.NameKey && b.Version > a.Version)).OrderBy(a => a.NameKey).ThenBy(a => a.Id);
+        return TypedResults.Ok(await Paging.PageAsync(latest, request, top, skipToken, a => ToResource(workspace, a), ct));
     }
 
     public static async Task<IResult> GetAsync(string subscriptionId, string resourceGroupName, string workspaceName, string kind, string name, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
@@ -248,21 +256,31 @@ internal static class AssetEndpoints
         return TypedResults.Created(ToResource(workspace, asset).Id, ToResource(workspace, asset));
     }
 
-    public static async Task<IResult> ListModelVersionsAsync(string subscriptionId, string resourceGroupName, string workspaceName, string name, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+    /// A model's versions, oldest first, a page at a time (`$top`, `$skipToken`); 404 when the model has none.
+    public static async Task<IResult> ListModelVersionsAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, string name, HttpRequest request,
+        [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
     {
         if (WorkspaceNames.AssetNameProblem(name, "model name") is { } nameProblem)
         {
             return Problems.Invalid("name", nameProblem);
+        }
+        if (Paging.Problem(top, skipToken) is { } paging)
+        {
+            return paging;
         }
         var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Read, ct);
         if (lookup.Problem is not null)
         {
             return lookup.Problem;
         }
+        var workspace = lookup.Workspace!;
         var key = name.ToLowerInvariant();
-        var versions = await db.WorkspaceAssets.AsNoTracking().Where(a => a.WorkspaceId == lookup.Workspace!.Id && a.Kind == AssetKind.Model && a.NameKey == key)
-            .OrderBy(a => a.Version).ToListAsync(ct);
-        return versions.Count == 0 ? Problems.NotFound("The model") : TypedResults.Ok(versions.Select(a => ToResource(lookup.Workspace!, a)).ToList());
+        var versions = db.WorkspaceAssets.AsNoTracking().Where(a => a.WorkspaceId == workspace.Id && a.Kind == AssetKind.Model && a.NameKey == key);
+        // The version is unique for a name (a unique index); the ID breaks any tie all the same.
+        var page = await Paging.PageAsync(versions.OrderBy(a => a.Version).ThenBy(a => a.Id), request, top, skipToken, a => ToResource(workspace, a), ct);
+        // An empty page past the first may still belong to a model that exists.
+        return page.Value.Count == 0 && (skipToken is null || !await versions.AnyAsync(ct)) ? Problems.NotFound("The model") : TypedResults.Ok(page);
     }
 
     public static async Task<IResult> DownloadModelAsync(

@@ -14,7 +14,7 @@ internal static class JobEndpoints
 {
     public static void Map(RouteGroupBuilder ws)
     {
-        ws.MapGet("/jobs", ListAsync).WithName("ListJobs").Produces<IReadOnlyList<JobResource>>();
+        ws.MapGet("/jobs", ListAsync).WithName("ListJobs").Produces<ArmList<JobResource>>();
         ws.MapPut("/jobs/{jobId}", SubmitAsync).WithName("SubmitJob").Produces<JobResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
         ws.MapGet("/jobs/{jobId}", GetAsync).WithName("GetJob").Produces<JobResource>();
         ws.MapDelete("/jobs/{jobId}", DeleteAsync).WithName("DeleteJob").Produces(StatusCodes.Status204NoContent);
@@ -50,20 +50,29 @@ internal static class JobEndpoints
         return run is null ? new(null, null, Problems.NotFound("The job"), lookup.Principal) : new(lookup.Workspace, run, null, lookup.Principal);
     }
 
-    public static async Task<IResult> ListAsync(string subscriptionId, string resourceGroupName, string workspaceName, [FromQuery] bool? includeArchived, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
+    /// The workspace's jobs, newest first, a page at a time (`$top`, `$skipToken`); archived jobs only with includeArchived=true.
+    public static async Task<IResult> ListAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, [FromQuery] bool? includeArchived, HttpRequest request,
+        [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
     {
+        if (Paging.Problem(top, skipToken) is { } paging)
+        {
+            return paging;
+        }
         var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Read, ct);
         if (lookup.Problem is not null)
         {
             return lookup.Problem;
         }
-        var query = db.ExperimentRuns.AsNoTracking().Where(r => r.WorkspaceId == lookup.Workspace!.Id);
+        var workspace = lookup.Workspace!;
+        var query = db.ExperimentRuns.AsNoTracking().Where(r => r.WorkspaceId == workspace.Id);
         if (includeArchived != true)
         {
             query = query.Where(r => r.ArchivedAt == null);
         }
-        var runs = await query.OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.JobIdKey).Take(1000).ToListAsync(ct);
-        return TypedResults.Ok(runs.Select(r => ToResource(lookup.Workspace!, r)).ToList());
+        // The job ID is unique in the workspace: jobs submitted at the same instant keep one order across pages.
+        var ordered = query.OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.JobIdKey);
+        return TypedResults.Ok(await Paging.PageAsync(ordered, request, top, skipToken, r => ToResource(workspace, r), ct));
     }
 
     public static async Task<IResult> GetAsync(string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)

@@ -18,6 +18,14 @@ public sealed class WorkspaceModel(LetheDb db, IBlobStore blobs, TelemetryRecord
     public IReadOnlyList<WorkspaceMember> Members { get; private set; } = [];
     public IReadOnlyList<WorkspaceAsset> Assets { get; private set; } = [];
     public IReadOnlyList<ExperimentRun> Jobs { get; private set; } = [];
+
+    /// Jobs are shown a page at a time, newest first: <see cref="JobsPage"/> counts from 1.
+    public const int JobsPageSize = 50;
+
+    public int JobsPage { get; private set; } = 1;
+
+    /// Whether older jobs follow this page (an "Older jobs" link).
+    public bool HasOlderJobs { get; private set; }
     public bool CanWrite { get; private set; }
     public bool CanDelete { get; private set; }
     public bool CanPurge { get; private set; }
@@ -32,14 +40,15 @@ public sealed class WorkspaceModel(LetheDb db, IBlobStore blobs, TelemetryRecord
 
     public string Path => WorkspacePortal.PathOf(Workspace);
 
-    public async Task<IActionResult> OnGetAsync(Guid subscriptionId, string resourceGroup, string name, string? confirmKind, string? confirmName, string? confirmDelete, string? done, CancellationToken ct)
+    public async Task<IActionResult> OnGetAsync(
+        Guid subscriptionId, string resourceGroup, string name, string? confirmKind, string? confirmName, string? confirmDelete, string? done, int? jobsPage, CancellationToken ct)
     {
         var (workspace, decision) = await WorkspacePortal.LoadAsync(db, User, subscriptionId, resourceGroup, name, Right.Read, ct);
         if (workspace is null)
         {
             return decision == AccessDecision.Forbidden ? Forbid() : NotFound();
         }
-        await LoadAsync(workspace, ct);
+        await LoadAsync(workspace, jobsPage ?? 1, ct);
         if (confirmKind is not null && Enum.TryParse<AssetKind>(confirmKind, out var kind) && confirmName is not null)
         {
             ConfirmAsset = Assets.FirstOrDefault(a => a.Kind == kind && string.Equals(a.NameKey, confirmName, StringComparison.OrdinalIgnoreCase));
@@ -110,14 +119,19 @@ public sealed class WorkspaceModel(LetheDb db, IBlobStore blobs, TelemetryRecord
         return new ZipDownload($"{asset.Name}-{version}.zip", (body, token) => ArtifactArchive.WriteAsync(blobs, workspace.StorageAccount, folder, body, null, token));
     }
 
-    private async Task LoadAsync(Workspace workspace, CancellationToken ct)
+    private async Task LoadAsync(Workspace workspace, int jobsPage, CancellationToken ct)
     {
         Workspace = workspace;
         Companions = WorkspaceEndpoints.Companions(workspace);
         Members = await db.WorkspaceMembers.AsNoTracking().Where(m => m.WorkspaceId == workspace.Id).OrderBy(m => m.AddedAt).ToListAsync(ct);
         var assets = await db.WorkspaceAssets.AsNoTracking().Where(a => a.WorkspaceId == workspace.Id).OrderBy(a => a.Kind).ThenBy(a => a.NameKey).ThenByDescending(a => a.Version).ToListAsync(ct);
         Assets = assets.GroupBy(a => (a.Kind, a.NameKey)).Select(g => g.First()).ToList();
-        Jobs = await db.ExperimentRuns.AsNoTracking().Where(r => r.WorkspaceId == workspace.Id && r.ArchivedAt == null).OrderByDescending(r => r.SubmittedAt).Take(200).ToListAsync(ct);
+        // One more than a page tells whether older jobs follow; the job ID keeps one order among jobs submitted at the same instant.
+        JobsPage = Math.Clamp(jobsPage, 1, int.MaxValue / JobsPageSize);
+        var jobs = await db.ExperimentRuns.AsNoTracking().Where(r => r.WorkspaceId == workspace.Id && r.ArchivedAt == null)
+            .OrderByDescending(r => r.SubmittedAt).ThenBy(r => r.JobIdKey).Skip((JobsPage - 1) * JobsPageSize).Take(JobsPageSize + 1).ToListAsync(ct);
+        HasOlderJobs = jobs.Count > JobsPageSize;
+        Jobs = jobs.Take(JobsPageSize).ToList();
         var me = User.ObjectId();
         CanWrite = await db.CheckAsync(me, workspace.ResourceId, Right.Write, ct) == AccessDecision.Allowed;
         CanDelete = await db.CheckAsync(me, workspace.ResourceId, Right.Delete, ct) == AccessDecision.Allowed;
