@@ -245,11 +245,6 @@ public static class CatalogEndpoints
 /// kept) is copied as it is.
 public sealed class CatalogJsonResult : IResult
 {
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_buffer;
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
-
     private readonly Action<Utf8JsonWriter>? _write;
     private readonly byte[]? _body;
 
@@ -258,21 +253,32 @@ public sealed class CatalogJsonResult : IResult
     public CatalogJsonResult(byte[] body) => _body = body;
 
     /// The bytes <paramref name="write"/> makes, to keep.
-    public static byte[] Encode(Action<Utf8JsonWriter> write) => Written(write).ToArray();
+    public static byte[] Encode(Action<Utf8JsonWriter> write) => ScratchJson<CatalogJsonResult>.Write(write).ToArray();
 
     public Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
-        var body = _body is not null ? _body : Written(_write!);
+        var body = _body is not null ? _body : ScratchJson<CatalogJsonResult>.Write(_write!);
         var response = httpContext.Response;
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = body.Length;
         response.BodyWriter.Write(body);
         return response.BodyWriter.FlushAsync(httpContext.RequestAborted).AsTask();
     }
+}
 
-    /// What <paramref name="write"/> wrote, in this thread's buffer: valid until the thread's next write.
-    private static ReadOnlySpan<byte> Written(Action<Utf8JsonWriter> write)
+/// A buffer and JSON writer kept per thread, for synchronous writes whose bytes are copied out before the thread's
+/// next write. One set per <typeparamref name="TUse"/>, so that one write may run inside another (an answer that
+/// encodes an item while it writes the page).
+internal static class ScratchJson<TUse>
+{
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    /// What <paramref name="write"/> wrote, in this thread's buffer: valid until the thread's next write for <typeparamref name="TUse"/>.
+    public static ReadOnlySpan<byte> Write(Action<Utf8JsonWriter> write)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(8192);
         var writer = t_writer ??= new Utf8JsonWriter(buffer);
@@ -352,11 +358,6 @@ internal static class CatalogJson
     /// An item's full answer as UTF-8 JSON, with the author's name it was written with.
     private sealed record EncodedItem(string AuthorName, byte[] Json);
 
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_itemBuffer;
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_itemWriter;
-
     /// The item's full answer, encoded once and kept with the item (which never changes: a change makes a new item).
     /// The author's name is not part of the item, so it is kept beside the bytes and a rename encodes again. The hot
     /// path (one author's list) then copies bytes instead of formatting dates, enums and escaped strings per request.
@@ -366,13 +367,7 @@ internal static class CatalogJson
         {
             return kept.Json;
         }
-        var buffer = t_itemBuffer ??= new ArrayBufferWriter<byte>(1024);
-        var writer = t_itemWriter ??= new Utf8JsonWriter(buffer);
-        buffer.ResetWrittenCount();
-        writer.Reset(buffer);
-        WriteEntity(writer, item, authorName, select: null);
-        writer.Flush();
-        var json = buffer.WrittenSpan.ToArray();
+        var json = ScratchJson<EncodedItem>.Write(w => WriteEntity(w, item, authorName, select: null)).ToArray();
         item.Encoded.Value = new EncodedItem(authorName, json);
         return json;
     }
