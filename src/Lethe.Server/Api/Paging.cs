@@ -40,11 +40,16 @@ internal static class Paging
     /// The request's own URL with every query parameter kept (values escaped again) except `$top` and
     /// `$skipToken`, which are set for the next page.
     internal static string NextLink(HttpRequest request, int top, int offset)
+        => LinkWith(request, ("$top", top.ToString(CultureInfo.InvariantCulture)), ("$skipToken", Encode(offset)));
+
+    /// The request's own URL with every query parameter kept (values escaped again) except those named in
+    /// <paramref name="set"/>, which take the values given there, in that order, at the end: a nextLink.
+    internal static string LinkWith(HttpRequest request, params ReadOnlySpan<(string Key, string Value)> set)
     {
         var query = new StringBuilder();
         foreach (var (key, values) in request.Query)
         {
-            if (string.Equals(key, "$top", StringComparison.OrdinalIgnoreCase) || string.Equals(key, "$skipToken", StringComparison.OrdinalIgnoreCase))
+            if (IsSet(key, set))
             {
                 continue;
             }
@@ -53,8 +58,23 @@ internal static class Paging
                 query.Append(EscapeKey(key)).Append('=').Append(Uri.EscapeDataString(value ?? "")).Append('&');
             }
         }
-        query.Append(CultureInfo.InvariantCulture, $"$top={top}&$skipToken={Uri.EscapeDataString(Encode(offset))}");
-        return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?{query}";
+        foreach (var (key, value) in set)
+        {
+            query.Append(EscapeKey(key)).Append('=').Append(Uri.EscapeDataString(value)).Append('&');
+        }
+        return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?{query.ToString(0, query.Length - 1)}";
+    }
+
+    private static bool IsSet(string key, ReadOnlySpan<(string Key, string Value)> set)
+    {
+        foreach (var (name, _) in set)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// OData's system parameters keep their '$' as ARM writes them; everything else is escaped.

@@ -79,10 +79,9 @@ public static class CatalogEndpoints
         string? next = null;
         if (page.HasMore)
         {
-            var q = http.Request.Query.Where(p => p.Key != "$skip").Select(p => new KeyValuePair<string, string?>(p.Key, p.Value.ToString())).ToList();
-            q.Add(new("$skip", (query.Skip + query.Top).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            q.Add(new("$top", query.Top.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            next = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}{QueryString.Create(q.DistinctBy(p => p.Key))}";
+            next = Paging.LinkWith(http.Request,
+                ("$skip", (query.Skip + query.Top).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("$top", query.Top.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
         if (shared && next is null && page.Items.Count > 0)
         {
