@@ -8,7 +8,9 @@ namespace Lethe.Storage.Sqlite;
 /// job claims stop being bound by fsync. busy_timeout makes concurrent writers wait, not fail.
 internal sealed class SqlitePragmas : DbConnectionInterceptor
 {
-    private const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;";
+    // secure_delete: freed space is overwritten with zeros, so an erased value does not survive in a free page
+    // or a slack area of the file (the privacy engine also truncates the WAL after an erasure).
+    private const string Pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA secure_delete=ON;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {

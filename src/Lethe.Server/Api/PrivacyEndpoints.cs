@@ -22,7 +22,7 @@ public static class PrivacyEndpoints
 
     /// The map is built once from the design-time model (the runtime model drops CLR metadata it does not need).
     public static IServiceCollection AddPersonalDataMap(this IServiceCollection services)
-        => services.AddSingleton(sp =>
+        => services.AddScoped<PersonalDataSources>().AddSingleton(sp =>
         {
             using var scope = sp.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<LetheDb>();

@@ -30,6 +30,15 @@ internal static partial class Bootstrap
         var clock = services.GetRequiredService<TimeProvider>();
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Lethe.Bootstrap");
 
+        // The personal-data map is executable or the server does not start: every location has exactly one source,
+        // every subject key an index, every retain-then-anonymize location its sweep.
+        var sources = services.GetRequiredService<Lethe.Privacy.PersonalDataSources>();
+        var problems = sources.Map.ProblemsWith(sources.Custom.Select(s => s.Location), services.GetServices<Lethe.Jobs.IJobHandler>().Select(h => h.Kind));
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException("The personal-data map has problems, so Lethe does not start: " + string.Join(" ", problems));
+        }
+
         // The author-ID secret is made at first start, before anyone can publish.
         await DeploymentSecret.GetOrCreateAsync(db, DeploymentSecret.AuthorIdKey, clock, ct);
 

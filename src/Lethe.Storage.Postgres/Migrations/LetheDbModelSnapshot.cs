@@ -125,6 +125,8 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasIndex("ChangeVersion");
 
+                    b.HasIndex("Email");
+
                     b.HasIndex("UserId")
                         .IsUnique();
 
@@ -135,6 +137,9 @@ namespace Lethe.Storage.Postgres.Migrations
                 {
                     b.Property<int>("Id")
                         .HasColumnType("integer");
+
+                    b.Property<long>("ErasedAtVersion")
+                        .HasColumnType("bigint");
 
                     b.Property<long>("Value")
                         .HasColumnType("bigint");
@@ -147,6 +152,7 @@ namespace Lethe.Storage.Postgres.Migrations
                         new
                         {
                             Id = 1,
+                            ErasedAtVersion = 0L,
                             Value = 0L
                         });
                 });
@@ -505,6 +511,10 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("NotificationEmail");
+
+                    b.HasIndex("RemovedNotificationEmail");
+
                     b.HasIndex("SubscriptionId", "ResourceGroupKey", "NameKey")
                         .IsUnique();
 
@@ -736,7 +746,11 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("NotificationEmail");
+
                     b.HasIndex("OwnerObjectId");
+
+                    b.HasIndex("RemovedNotificationEmail");
 
                     b.HasIndex("LabId", "NameKey");
 
@@ -853,6 +867,11 @@ namespace Lethe.Storage.Postgres.Migrations
                         .IsRequired()
                         .HasMaxLength(2048)
                         .HasColumnType("character varying(2048)");
+
+                    b.Property<string>("Route")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
 
                     b.Property<Guid>("UserId")
                         .HasColumnType("uuid");
@@ -1086,6 +1105,8 @@ namespace Lethe.Storage.Postgres.Migrations
                         .HasColumnType("uuid");
 
                     b.HasKey("WorkspaceId", "PrincipalId");
+
+                    b.HasIndex("Email");
 
                     b.HasIndex("PrincipalId");
 

@@ -119,6 +119,8 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasIndex("ChangeVersion");
 
+                    b.HasIndex("Email");
+
                     b.HasIndex("UserId")
                         .IsUnique();
 
@@ -128,6 +130,9 @@ namespace Lethe.Storage.Sqlite.Migrations
             modelBuilder.Entity("Lethe.Gallery.GalleryCatalogVersion", b =>
                 {
                     b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ErasedAtVersion")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("Value")
@@ -141,6 +146,7 @@ namespace Lethe.Storage.Sqlite.Migrations
                         new
                         {
                             Id = 1,
+                            ErasedAtVersion = 0L,
                             Value = 0L
                         });
                 });
@@ -497,6 +503,10 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("NotificationEmail");
+
+                    b.HasIndex("RemovedNotificationEmail");
+
                     b.HasIndex("SubscriptionId", "ResourceGroupKey", "NameKey")
                         .IsUnique();
 
@@ -728,7 +738,11 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("NotificationEmail");
+
                     b.HasIndex("OwnerObjectId");
+
+                    b.HasIndex("RemovedNotificationEmail");
 
                     b.HasIndex("LabId", "NameKey");
 
@@ -844,6 +858,11 @@ namespace Lethe.Storage.Sqlite.Migrations
                     b.Property<string>("Resource")
                         .IsRequired()
                         .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Route")
+                        .IsRequired()
+                        .HasMaxLength(512)
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("UserId")
@@ -1078,6 +1097,8 @@ namespace Lethe.Storage.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("WorkspaceId", "PrincipalId");
+
+                    b.HasIndex("Email");
 
                     b.HasIndex("PrincipalId");
 

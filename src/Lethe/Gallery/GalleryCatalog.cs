@@ -490,6 +490,13 @@ public sealed class GalleryCatalog(IServiceScopeFactory scopes, IOptions<Gallery
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
             var since = state.Version;
+            // An erasure deleted rows after this copy's version: nothing in the changed rows says so, so load anew.
+            var erased = await db.GalleryCatalogVersions.AsNoTracking().Where(v => v.Id == GalleryCatalogVersion.SingletonId).Select(v => v.ErasedAtVersion).FirstOrDefaultAsync(ct);
+            if (since < erased)
+            {
+                state = CatalogState.Empty;
+                since = state.Version;
+            }
             var authors = await db.GalleryAuthors.AsNoTracking().Where(a => a.ChangeVersion > since).ToListAsync(ct);
             var entities = await db.GalleryEntities.AsNoTracking().Where(e => e.ChangeVersion > since).ToListAsync(ct);
             var tokens = await db.CatalogTokens.AsNoTracking().Where(t => t.ChangeVersion > since).ToListAsync(ct);

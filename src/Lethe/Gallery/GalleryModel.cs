@@ -26,6 +26,7 @@ public enum Visibility
 /// A person who published to the gallery, keyed by their author ID (seed 000: "based on the email
 /// address used when publishing ... It does not change"): made on first publish or first token, and
 /// kept when the account's email changes later.
+[SubjectRecord]
 [Erasure(ErasureStrategy.Delete, Reason = "A profile exists only for its person; erasing the person removes the profile, their entities and tokens.")]
 public sealed class GalleryAuthor
 {
@@ -39,7 +40,7 @@ public sealed class GalleryAuthor
     [PersonalData(PersonalDataCategory.Contact, SubjectKind.Email, IsSubjectKey = true)]
     public required string Email { get; init; }
 
-    [PersonalData(PersonalDataCategory.Identifier, SubjectKind.AuthorId)]
+    [PersonalData(PersonalDataCategory.Identifier, SubjectKind.AuthorId, IsName = true)]
     public required string Name { get; set; }
 
     /// "First-Last": the name as it appears in profile addresses.
@@ -155,6 +156,10 @@ public sealed class GalleryCatalogVersion
 
     [NotPersonalData("A counter.")]
     public long Value { get; set; }
+
+    /// The version of the last erasure: rows were deleted then, which a copy cannot see in the changed rows, so a
+    /// copy older than this loads the catalog anew instead of catching up.
+    public long ErasedAtVersion { get; set; }
 }
 
 internal sealed class GalleryAuthorConfiguration : IEntityTypeConfiguration<GalleryAuthor>
@@ -169,6 +174,7 @@ internal sealed class GalleryAuthorConfiguration : IEntityTypeConfiguration<Gall
         a.Property(x => x.TenantId).HasMaxLength(32);
         a.Property(x => x.CommunityId).HasMaxLength(32);
         a.HasIndex(x => x.UserId).IsUnique();
+        a.HasIndex(x => x.Email);
         a.HasIndex(x => x.ChangeVersion);
     }
 }

@@ -15,6 +15,8 @@ public static class GalleryServices
             .ValidateOnStart();
         services.AddSingleton<GalleryCatalog>();
         services.AddScoped<GalleryWrites>();
+        services.AddSingleton(new Privacy.PersonalDataSourceFactory(sp => GalleryPrivacy.Sources(
+            sp.GetRequiredService<LetheDb>(), sp.GetRequiredService<Privacy.PersonalDataMap>(), sp.GetRequiredService<GalleryWrites>())));
         services.AddScoped<IDemoContent, GalleryDemo>();
         return services;
     }

@@ -212,6 +212,29 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         await db.SaveChangesAsync(ct);
     }
 
+    /// A person's erasure: their rows of one gallery table are deleted (or, in a dry run, counted) as a catalog
+    /// change, with the version marked as an erasure so that every node's copy drops them on its next request
+    /// (deleted rows never reach a copy that only catches up on changed rows).
+    public async Task<long> EraseAsync<T>(IQueryable<T> rows, bool dryRun, CancellationToken ct) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var count = await rows.LongCountAsync(ct);
+        if (dryRun || count == 0)
+        {
+            return count;
+        }
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            var version = await NextVersionAsync(ct);
+            count = await rows.ExecuteDeleteAsync(ct);
+            await db.GalleryCatalogVersions.Where(v => v.Id == GalleryCatalogVersion.SingletonId)
+                .ExecuteUpdateAsync(s => s.SetProperty(v => v.ErasedAtVersion, version), ct);
+            await transaction.CommitAsync(ct);
+        }
+        await catalog.ChangedAsync(CancellationToken.None);
+        return count;
+    }
+
     /// The next catalog version, taken inside the caller's transaction: the counter row stays locked until
     /// it commits, so versions are committed in order.
     private async Task<long> NextVersionAsync(CancellationToken ct)

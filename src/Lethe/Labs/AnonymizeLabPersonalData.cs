@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Lethe.Blobs;
 using Lethe.Jobs;
 using Microsoft.EntityFrameworkCore;
 
@@ -8,7 +9,9 @@ namespace Lethe.Labs;
 /// lab's period (30 days by default) so that cost reports stay accurate, then anonymized. The owner
 /// becomes the all-zero GUID and emails are cleared; cost amounts are never touched, so totals per
 /// resource and per lab stay exactly the same.
-public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock) : RecurringJob(db, clock)
+/// The owner is anonymized inside the lab's stored usage exports too, before the rows (so a crash in between finds
+/// the VM again on the next run).
+public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock, IBlobStore blobs) : RecurringJob(db, clock)
 {
     public const string JobKind = "labs.anonymize";
 
@@ -22,7 +25,9 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock) : R
 
     public sealed record Counts(int VirtualMachines, int Disks, int CostRecords, int Emails);
 
-    public static async Task<Counts> RunAsync(LetheDb db, DateTimeOffset now, CancellationToken ct)
+    public static async Task<Counts> RunAsync(LetheDb db, DateTimeOffset now, CancellationToken ct) => await RunAsync(db, null, now, ct);
+
+    public static async Task<Counts> RunAsync(LetheDb db, IBlobStore? blobs, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
         int vms = 0, disks = 0, costs = 0, emails = 0;
@@ -36,6 +41,10 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock) : R
             var labs = db.Labs.Where(l => l.AnonymizeAfterDays == days).Select(l => l.Id);
             var dueVms = db.LabVirtualMachines.Where(v => labs.Contains(v.LabId) && v.DeletedAt != null && v.DeletedAt <= cutoff);
             var dueDisks = db.LabDisks.Where(d => labs.Contains(d.LabId) && d.DeletedAt != null && d.DeletedAt <= cutoff);
+            if (blobs is not null)
+            {
+                await AnonymizeExportsAsync(db, blobs, dueVms.Where(v => v.AnonymizedAt == null && v.OwnerObjectId != null && v.OwnerObjectId != Guid.Empty), ct);
+            }
             // Costs first: a crash between statements leaves the resource to be found again next run.
             costs += await db.LabCosts
                 .Where(c => c.OwnerObjectId != null && c.OwnerObjectId != Guid.Empty
@@ -66,6 +75,33 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock) : R
         return new Counts(vms, disks, costs, emails);
     }
 
+    /// In each lab's stored exports, the owner of each due VM is replaced in that VM's rows.
+    private static async Task AnonymizeExportsAsync(LetheDb db, IBlobStore blobs, IQueryable<LabVirtualMachine> due, CancellationToken ct)
+    {
+        // Paged: a sweep's memory stays flat however many VMs are due (the set does not change until the rows are updated).
+        var skip = 0;
+        while (true)
+        {
+            var page = await due.OrderBy(v => v.Id).Skip(skip).Take(1000)
+                .Select(v => new { v.Id, v.OwnerObjectId, LabName = v.Lab!.Name, v.LabId }).ToListAsync(ct);
+            if (page.Count == 0)
+            {
+                return;
+            }
+            foreach (var lab in page.GroupBy(v => (v.LabName, v.LabId)))
+            {
+                var vmIds = lab.Select(v => v.Id.ToString("D")).ToList();
+                var owners = lab.Select(v => v.OwnerObjectId!.Value.ToString("D")).Distinct().ToList();
+                await foreach (var blob in blobs.ListAsync(ExportLabUsage.Container, $"{lab.Key.LabName}/{lab.Key.LabId:D}/", ct))
+                {
+                    await LabsPrivacy.UsageExportSource.AnonymizeOwnersAsync(blobs, blob.Name, owners,
+                        line => vmIds.Exists(id => line.Contains(id, StringComparison.OrdinalIgnoreCase)), ct);
+                }
+            }
+            skip += page.Count;
+        }
+    }
+
     protected override async Task<string> SweepAsync(CancellationToken ct)
-        => JsonSerializer.Serialize(await RunAsync(Db, Clock.GetUtcNow(), ct), JobQueue.Json);
+        => JsonSerializer.Serialize(await RunAsync(Db, blobs, Clock.GetUtcNow(), ct), JobQueue.Json);
 }

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Lethe.Labs;
 
 /// A DevTest lab in a resource group (seed 002). <see cref="Id"/> is the lab's <c>LabUId</c>.
-[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = Lab.DefaultAnonymizeAfterDays, RetentionSetting = nameof(AnonymizeAfterDays),
+[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = Lab.DefaultAnonymizeAfterDays, RetentionSetting = nameof(AnonymizeAfterDays), Sweep = AnonymizeLabPersonalData.JobKind,
     Reason = "Seed 002: a removed notification email is kept for the lab's period, then anonymized.")]
 public sealed class Lab
 {
@@ -32,7 +32,7 @@ public sealed class Lab
     public string? NotificationEmail { get; set; }
 
     /// An email removed from the lab, kept until <see cref="NotificationEmailRemovedAt"/> plus the lab's period.
-    [PersonalData(PersonalDataCategory.Contact, SubjectKind.Email)]
+    [PersonalData(PersonalDataCategory.Contact, SubjectKind.Email, IsSubjectKey = true)]
     public string? RemovedNotificationEmail { get; set; }
 
     [NotPersonalData("When an email was removed: the time only, kept to end the retention period.")]
@@ -57,7 +57,7 @@ public sealed class Lab
 public sealed record GalleryImageReference(string Publisher, string Offer, string Sku, string OsType, string Version);
 
 /// A lab VM. Deleting it keeps the row (<see cref="DeletedAt"/>, status Inactive) for usage export and costs.
-[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = Lab.DefaultAnonymizeAfterDays, RetentionSetting = nameof(Lab.AnonymizeAfterDays),
+[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = Lab.DefaultAnonymizeAfterDays, RetentionSetting = nameof(Lab.AnonymizeAfterDays), Sweep = AnonymizeLabPersonalData.JobKind,
     Reason = "Seed 002: owner and email are kept while the VM exists and for the lab's period after deletion, for cost reports.")]
 public sealed class LabVirtualMachine
 {
@@ -77,7 +77,7 @@ public sealed class LabVirtualMachine
     [PersonalData(PersonalDataCategory.Contact, SubjectKind.Email, IsSubjectKey = true)]
     public string? NotificationEmail { get; set; }
 
-    [PersonalData(PersonalDataCategory.Contact, SubjectKind.Email)]
+    [PersonalData(PersonalDataCategory.Contact, SubjectKind.Email, IsSubjectKey = true)]
     public string? RemovedNotificationEmail { get; set; }
 
     [NotPersonalData("When an email was removed: the time only, kept to end the retention period.")]
@@ -106,7 +106,7 @@ public sealed class LabVirtualMachine
 }
 
 /// A lab data disk, attached to at most one VM.
-[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = Lab.DefaultAnonymizeAfterDays, RetentionSetting = nameof(Lab.AnonymizeAfterDays),
+[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = Lab.DefaultAnonymizeAfterDays, RetentionSetting = nameof(Lab.AnonymizeAfterDays), Sweep = AnonymizeLabPersonalData.JobKind,
     Reason = "Seed 002: the owner is kept for the lab's period after deletion, for cost reports.")]
 public sealed class LabDisk
 {
@@ -136,7 +136,7 @@ public sealed class LabDisk
 
 /// The estimated cost of one resource on one day, attributed to its owner (seed 002: month-over-month
 /// trend and cost by resource).
-[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = Lab.DefaultAnonymizeAfterDays, RetentionSetting = nameof(Lab.AnonymizeAfterDays),
+[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = Lab.DefaultAnonymizeAfterDays, RetentionSetting = nameof(Lab.AnonymizeAfterDays), Sweep = AnonymizeLabPersonalData.JobKind,
     Reason = "Seed 002: the owner's object ID is anonymized with its resource; the amounts stay so totals do not change.")]
 public sealed class LabCost
 {
@@ -171,6 +171,8 @@ internal sealed class LabConfiguration : IEntityTypeConfiguration<Lab>
         b.Property(x => x.TimeZoneId).HasMaxLength(64);
         b.Property(x => x.ScopeKey).HasMaxLength(2048);
         b.HasIndex(x => new { x.SubscriptionId, x.ResourceGroupKey, x.NameKey }).IsUnique();
+        b.HasIndex(x => x.NotificationEmail);
+        b.HasIndex(x => x.RemovedNotificationEmail);
         b.HasOne<ResourceGroup>().WithMany().HasForeignKey(x => new { x.SubscriptionId, x.ResourceGroupKey }).OnDelete(DeleteBehavior.Cascade);
         b.Ignore(x => x.ResourceId);
     }
@@ -197,6 +199,8 @@ internal sealed class LabVirtualMachineConfiguration : IEntityTypeConfiguration<
         // A name is taken by one live VM at a time; deleted ones keep theirs for the usage export.
         b.HasIndex(x => new { x.LabId, x.NameKey });
         b.HasIndex(x => x.OwnerObjectId);
+        b.HasIndex(x => x.NotificationEmail);
+        b.HasIndex(x => x.RemovedNotificationEmail);
     }
 }
 

@@ -26,7 +26,8 @@ public static class NotificationEmails
     public static (string? Current, string? Removed, DateTimeOffset? RemovedAt) Next(string? current, string? removed, DateTimeOffset? removedAt, string requested, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(requested);
-        var next = requested.Length == 0 ? null : requested;
+        // Stored as the privacy engine finds emails: trimmed and lower-cased.
+        var next = requested.Trim().Length == 0 ? null : Privacy.SubjectKeys.NormalizeEmail(requested);
         if (string.Equals(current, next, StringComparison.OrdinalIgnoreCase))
         {
             return (next, removed, removedAt);

@@ -19,8 +19,12 @@ public sealed class TelemetryEvent
     /// The action, e.g. "workspaces.delete" (the API operation's name).
     public required string Action { get; init; }
 
-    /// The resource acted on: its resource ID (IDs hold no personal data).
+    /// The resource acted on: its resource ID (a workspace, a resource group), never a raw request path, which can
+    /// hold another person's object ID or email.
     public required string Resource { get; init; }
+
+    /// The API route's template (`/subscriptions/{subscriptionId}/.../members/{principalId}`) or the portal page.
+    public string Route { get; init; } = "";
 
     public DateTimeOffset OccurredAt { get; init; }
 }
@@ -32,6 +36,7 @@ internal sealed class TelemetryEventConfiguration : IEntityTypeConfiguration<Tel
         e.HasKey(x => x.Id);
         e.Property(x => x.Action).HasMaxLength(128);
         e.Property(x => x.Resource).HasMaxLength(2048);
+        e.Property(x => x.Route).HasMaxLength(512);
         e.HasIndex(x => x.UserId);
         e.HasIndex(x => x.OccurredAt);
     }
@@ -50,8 +55,11 @@ public sealed class TelemetryRecorder(LetheDb db, TimeProvider clock)
 {
     public const int MaxAction = 128;
 
-    public async Task RecordAsync(Guid userId, string action, string resource, CancellationToken ct)
+    public Task RecordAsync(Guid userId, string action, string resource, CancellationToken ct) => RecordAsync(userId, action, "", resource, ct);
+
+    public async Task RecordAsync(Guid userId, string action, string route, string resource, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(route);
         ArgumentException.ThrowIfNullOrEmpty(action);
         ArgumentNullException.ThrowIfNull(resource);
         var now = clock.GetUtcNow();
@@ -61,6 +69,7 @@ public sealed class TelemetryRecorder(LetheDb db, TimeProvider clock)
             UserId = userId,
             Action = action.Length > MaxAction ? action[..MaxAction] : action,
             Resource = resource.Length > 2048 ? resource[..2048] : resource,
+            Route = route.Length > 512 ? route[..512] : route,
             OccurredAt = now,
         });
         await db.SaveChangesAsync(ct);

@@ -44,7 +44,10 @@ public static class WorkspaceMembers
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(email);
         var assignment = RoleAssignment.Create(workspace.ResourceId, principalId, role, now);
+        // Stored as the privacy engine finds emails: trimmed and lower-cased.
+        email = Privacy.SubjectKeys.NormalizeEmail(email);
         if (existing is not null)
         {
             var old = db.RoleAssignments.Where(a => a.Id == existing.RoleAssignmentId);

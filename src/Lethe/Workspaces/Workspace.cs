@@ -70,7 +70,8 @@ public sealed class Workspace
 }
 
 /// Who is authorized on a workspace, with which role: personal data (seed 000).
-[Erasure(ErasureStrategy.Delete, Reason = "A member's authorization ends with the person.")]
+[SubjectRecord]
+[Erasure(ErasureStrategy.Delete, Phase = -20, Reason = "A member's authorization ends with the person; a workspace whose only member they are is theirs and is purged.")]
 public sealed class WorkspaceMember
 {
     public Guid WorkspaceId { get; init; }
@@ -78,10 +79,11 @@ public sealed class WorkspaceMember
     [PersonalData(PersonalDataCategory.Identifier, SubjectKind.ObjectId, IsSubjectKey = true)]
     public Guid PrincipalId { get; init; }
 
-    [PersonalData(PersonalDataCategory.Contact, SubjectKind.ObjectId)]
+    /// The member's email when added, trimmed and lower-cased: a key that finds them even after the account's changes.
+    [PersonalData(PersonalDataCategory.Contact, SubjectKind.Email, IsSubjectKey = true)]
     public required string Email { get; set; }
 
-    [PersonalData(PersonalDataCategory.Identifier, SubjectKind.ObjectId)]
+    [PersonalData(PersonalDataCategory.Identifier, SubjectKind.ObjectId, IsName = true)]
     public required string DisplayName { get; set; }
 
     public Role Role { get; set; }
@@ -201,6 +203,7 @@ internal sealed class WorkspaceMemberConfiguration : IEntityTypeConfiguration<Wo
         m.Property(x => x.Email).HasMaxLength(256);
         m.Property(x => x.DisplayName).HasMaxLength(256);
         m.HasIndex(x => x.PrincipalId);
+        m.HasIndex(x => x.Email);
         m.HasOne<Workspace>().WithMany().HasForeignKey(x => x.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -24,9 +24,9 @@ public static class WorkspacesRegistration
         services.AddScoped<IJobHandler, PurgeExpiredWorkspaces>();
         services.AddScoped<IResourceGroupContent, WorkspacesInResourceGroup>();
         services.AddSingleton<IDemoContent, WorkspacesDemo>();
-        services.AddSingleton(new PersonalBlobLocation(
-            "Workspaces", "{storageAccount}", JobBlobs.RunsPrefix, PersonalDataCategory.Identifier, SubjectKind.ObjectId, ErasureStrategy.Delete,
-            "Job history documents: the submitting user's name, email and object ID, in each workspace's storage."));
+        services.AddSingleton(WorkspacesPrivacy.HistoryDocuments);
+        services.AddSingleton(new PersonalDataSourceFactory(sp => WorkspacesPrivacy.Sources(
+            sp.GetRequiredService<LetheDb>(), sp.GetRequiredService<PersonalDataMap>(), sp.GetRequiredService<Blobs.IBlobStore>())));
         return services;
     }
 }

@@ -48,9 +48,30 @@ public static class WorkspaceEndpoints
         {
             var action = http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? http.Request.Method;
             var recorder = http.RequestServices.GetRequiredService<TelemetryRecorder>();
-            await recorder.RecordAsync(http.User.ObjectId(), "workspaces." + action, http.Request.Path.Value ?? "", http.RequestAborted);
+            // The route template and the resource's ID, never the raw path: a path can hold another person's object
+            // ID (`/members/{principalId}`) or anything a caller typed.
+            var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
+            await recorder.RecordAsync(http.User.ObjectId(), "workspaces." + action, route, TelemetryResource(http.Request.RouteValues), http.RequestAborted);
         }
         return result;
+    }
+
+    /// The workspace (or resource group, or subscription) the request addressed, from its route values.
+    private static string TelemetryResource(RouteValueDictionary values)
+    {
+        if (!Guid.TryParse(values["subscriptionId"] as string, out var subscription))
+        {
+            return "";
+        }
+        var group = values["resourceGroupName"] as string;
+        var workspace = values["workspaceName"] as string;
+        if (ResourceId.NameProblem(group, "resource group") is not null)
+        {
+            return ResourceId.ForSubscription(subscription).Value;
+        }
+        return WorkspaceNames.WorkspaceNameProblem(workspace) is not null
+            ? ResourceId.ForResourceGroup(subscription, group!).Value
+            : WorkspaceIds.Workspace(subscription, group!, workspace!).Value;
     }
 
     public static async Task<IResult> ListBySubscriptionAsync(string subscriptionId, ClaimsPrincipal principal, LetheDb db, HttpRequest request, [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, CancellationToken ct)

@@ -1,0 +1,162 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Lethe.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lethe.Privacy;
+
+/// One location's source with its declaration.
+public sealed record LocatedSource(PersonalDataLocation Location, IPersonalDataSource Source);
+
+/// The executable personal-data map for one scope: one source per location (the module's own where it registered
+/// one, else the generic table source), in erasure order. It resolves a person to every key that finds them, and
+/// runs find, export, erasure (or its dry run) and residue scans location by location. It never names a module.
+public sealed class PersonalDataSources
+{
+    private readonly LetheDb _db;
+    private readonly AuthorIds _authorIds;
+
+    public PersonalDataSources(LetheDb db, PersonalDataMap map, IEnumerable<PersonalDataSourceFactory> factories, IServiceProvider services, AuthorIds authorIds)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(factories);
+        _db = db;
+        _authorIds = authorIds;
+        Map = map;
+        Custom = [.. factories.SelectMany(f => f.Create(services))];
+        var registered = Custom.GroupBy(s => s.Location, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        InOrder = [.. map.ErasureOrder.Select(l => new LocatedSource(l, registered.TryGetValue(l.Name, out var s) ? s : Generic(db, l)))];
+    }
+
+    public PersonalDataMap Map { get; }
+
+    /// The sources the modules registered (the map's check needs exactly one per location).
+    public IReadOnlyList<IPersonalDataSource> Custom { get; }
+
+    /// Every location's source, in the order an erasure runs them (exports use the same order).
+    public IReadOnlyList<LocatedSource> InOrder { get; }
+
+    public LocatedSource this[string location] => InOrder.FirstOrDefault(s => s.Location.Name == location)
+        ?? throw new KeyNotFoundException($"No personal-data location is named {location}.");
+
+    /// The generic source of a table location (public for tests that prove it on a model of their own).
+    public static IPersonalDataSource Generic(LetheDb db, PersonalDataLocation location)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(location);
+        if (location.Kind != "table")
+        {
+            return new MissingSource(location.Name);
+        }
+        var type = db.Model.GetEntityTypes().FirstOrDefault(e => e.ClrType.FullName == location.ClrType)?.ClrType
+            ?? throw new InvalidOperationException($"{location.ClrType} is not in the model.");
+        return (IPersonalDataSource)Activator.CreateInstance(typeof(TableSource<>).MakeGenericType(type), db, location)!;
+    }
+
+    /// Every key the person is known by: from the keys given, rows that each describe one person (the account, a
+    /// gallery profile, a membership) are followed until no new key appears; an email also gives its author ID.
+    public async Task<SubjectKeys> ResolveAsync(SubjectKeys given, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(given);
+        var keys = given;
+        for (var round = 0; round < 8; round++)
+        {
+            var found = keys;
+            foreach (var email in keys.Emails)
+            {
+                found = found.With(new SubjectKeys { AuthorIds = new HashSet<string>(StringComparer.Ordinal) { await _authorIds.ForAsync(email, ct) } });
+            }
+            foreach (var located in InOrder.Where(s => s.Location.IsSubjectRecord))
+            {
+                // The table itself, whatever source erases it: only reads.
+                if (Generic(_db, located.Location) is ISubjectKeySource generic)
+                {
+                    found = found.With(await generic.KeysOfMatchesAsync(keys, ct));
+                }
+            }
+            if (keys.Covers(found))
+            {
+                return keys;
+            }
+            keys = found;
+        }
+        return keys;
+    }
+
+    /// The person's records, location by location, as the export bundle holds them.
+    public async IAsyncEnumerable<(LocatedSource Source, JsonObject Record)> ExportAsync(SubjectKeys keys, [EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var source in InOrder)
+        {
+            await foreach (var record in source.Source.FindAsync(keys, ct))
+            {
+                yield return (source, record);
+            }
+        }
+    }
+
+    /// Runs each location's erasure in order (or counts it, in a dry run), then makes the database files forget what
+    /// was erased. Callers that checkpoint run the steps themselves (<see cref="LocatedSource"/>) and call
+    /// <c>ScrubFilesAsync</c> at the end.
+    public async Task<IReadOnlyList<(LocatedSource Source, ErasureResult Result)>> EraseAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var results = new List<(LocatedSource, ErasureResult)>();
+        foreach (var source in InOrder)
+        {
+            results.Add((source, await source.Source.EraseAsync(keys, context, ct)));
+        }
+        if (!context.DryRun)
+        {
+            await ScrubFilesAsync(InOrder.Where(s => s.Location.Kind == "table").Select(s => s.Location.Name), ct);
+        }
+        return results;
+    }
+
+    public async Task<IReadOnlyList<(LocatedSource Source, Residue Residue)>> ScanAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
+    {
+        var results = new List<(LocatedSource, Residue)>();
+        foreach (var source in InOrder)
+        {
+            results.Add((source, await source.Source.ScanAsync(keys, context, ct)));
+        }
+        return results;
+    }
+
+    /// Erased means gone from the files on disk: SQLite runs with <c>secure_delete</c> (freed space is zeroed) and its
+    /// write-ahead log is checkpointed and truncated here, so no old page survives in it; on PostgreSQL the touched
+    /// tables are vacuumed, which prunes the dead row versions.
+    public Task ScrubFilesAsync(IEnumerable<string> tables, CancellationToken ct) => ScrubFilesAsync(_db, tables, ct);
+
+    public static async Task ScrubFilesAsync(LetheDb db, IEnumerable<string> tables, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        if (db.Database.ProviderName == LetheDb.SqliteProvider)
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", ct);
+            return;
+        }
+        foreach (var table in tables.Distinct(StringComparer.Ordinal))
+        {
+            // Table names come from the EF model, never from input.
+#pragma warning disable EF1002
+            await db.Database.ExecuteSqlRawAsync($"VACUUM \"{table.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", ct);
+#pragma warning restore EF1002
+        }
+    }
+
+    /// Stands in for a blob location whose module registered no source: the map's check refuses to start a server
+    /// with one, so this only shows up in tests of a flawed map.
+    private sealed class MissingSource(string location) : IPersonalDataSource
+    {
+        public string Location => location;
+
+        public IAsyncEnumerable<JsonObject> FindAsync(SubjectKeys keys, CancellationToken ct) => throw Missing();
+
+        public Task<ErasureResult> EraseAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct) => throw Missing();
+
+        public Task<Residue> ScanAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct) => throw Missing();
+
+        private InvalidOperationException Missing() => new($"{location} has no source.");
+    }
+}
