@@ -31,6 +31,9 @@ internal static class Authentication
         services.AddIdentityApiEndpoints<LetheUser>(o =>
             {
                 o.User.RequireUniqueEmail = true;
+                // The user name is the email, and emails may be internationalized (zoë@example.test): the email's
+                // own validation applies, not Identity's ASCII list of user name characters.
+                o.User.AllowedUserNameCharacters = "";
                 o.Password.RequiredLength = 10;
                 o.Lockout.MaxFailedAccessAttempts = 10;
             })

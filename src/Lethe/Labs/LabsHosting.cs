@@ -23,7 +23,7 @@ public static class LabsHosting
         services.AddSingleton(new PersonalBlobLocation(
             "Labs", ExportLabUsage.Container, LabsPrivacy.UsageExportSource.Prefix, PersonalDataCategory.Identifier, SubjectKind.ObjectId, ErasureStrategy.RetainThenAnonymize,
             "Lab usage exports (virtualmachines.csv, disks.csv) in the lab's own storage: VM owners' object IDs. They hold many people's rows, so they are never deleted for one person; the owner is anonymized inside them with the VM.",
-            Sweep: AnonymizeLabPersonalData.JobKind));
+            Sweep: AnonymizeLabPersonalData.JobKind, RetentionDays: Lab.DefaultAnonymizeAfterDays));
         services.AddSingleton(new PersonalDataSourceFactory(sp => LabsPrivacy.Sources(
             sp.GetRequiredService<LetheDb>(), sp.GetRequiredService<PersonalDataMap>(), sp.GetRequiredService<Blobs.IBlobStore>())));
         return services;

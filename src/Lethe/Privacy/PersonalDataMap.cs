@@ -18,7 +18,8 @@ public sealed record PersonalBlobLocation(
     string Description,
     int Phase = 0,
     string? Reason = null,
-    string? Sweep = null)
+    string? Sweep = null,
+    int? RetentionDays = null)
 {
     public string Name => $"{Container}/{Prefix}";
 }
@@ -189,12 +190,16 @@ public sealed partial class PersonalDataMap
             {
                 problems.Add($"Blob location {blob.Name} has a container or prefix that cannot be resolved (unbalanced or empty braces).");
             }
+            if (blob.Strategy == ErasureStrategy.RetainThenAnonymize && blob.RetentionDays is not > 0)
+            {
+                problems.Add($"Blob location {blob.Name} retains then anonymizes but names no retention period in days.");
+            }
             if (blob.Strategy == ErasureStrategy.Keep && string.IsNullOrWhiteSpace(blob.Reason))
             {
                 problems.Add($"Blob location {blob.Name} keeps personal data but states no reason.");
             }
             locations.Add(new PersonalDataLocation(
-                blob.Module, "blob", blob.Name, blob.Description, blob.Strategy, null, null, blob.Reason,
+                blob.Module, "blob", blob.Name, blob.Description, blob.Strategy, blob.RetentionDays, null, blob.Reason,
                 [new PersonalField("content", blob.Category, blob.Subject, IsSubjectKey: false)]) { Phase = blob.Phase, Sweep = blob.Sweep });
         }
 

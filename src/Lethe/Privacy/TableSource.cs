@@ -202,10 +202,10 @@ public sealed class TableSource<T>(LetheDb db, PersonalDataLocation location) : 
         }
         return rows;
     }
+}
 
-    /// A closure-like holder: EF Core turns a member of a constant into a query parameter.
-    private sealed class Holder<TValue>(TValue value)
-    {
-        public TValue Value { get; } = value;
-    }
+/// A closure-like holder: EF Core turns a member of a constant into a query parameter.
+internal sealed class Holder<TValue>(TValue value)
+{
+    public TValue Value { get; } = value;
 }

@@ -28,6 +28,9 @@ public sealed class LetheHost : IAsyncDisposable
     }
 
     public DatabaseProvider Provider { get; }
+
+    /// The server's data folder (the SQLite file and the file-system blobs).
+    public string DataDirectory => _dataDirectory;
     public LetheFactory Factory { get; }
 
     /// Everything the server logged since it started.

@@ -23,7 +23,8 @@ public sealed class PersonalDataMapApiTests(Servers servers) : IClassFixture<Ser
         Assert.Equal("Delete", users.Strategy);
         Assert.Null(users.RetentionDays);
         Assert.Contains(new PersonalFieldResponse("Id", "Identifier", "ObjectId", true), users.Fields);
-        Assert.Contains(new PersonalFieldResponse("Email", "Contact", "Email", true), users.Fields);
+        Assert.Contains(new PersonalFieldResponse("NormalizedEmail", "Contact", "Email", true), users.Fields);
+        Assert.Contains(new PersonalFieldResponse("Email", "Contact", "Email", false), users.Fields);
         Assert.Contains(users.Fields, f => f.Name == "DisplayName");
 
         var roles = Assert.Single(map.Locations, l => l.Name == "RoleAssignments");

@@ -203,6 +203,12 @@ public static class WorkspaceEndpoints
         var workspace = CreateWorkspace.New(group, workspaceName, location!, sku ?? WorkspaceSku.Free,
             request.SoftDeleteRetentionInDays ?? Workspace.DefaultRetentionDays, request.EnablePurgeProtection ?? false, clock.GetUtcNow());
         db.Workspaces.Add(workspace);
+        // The creator is the workspace's first member, as its Owner: listed with the others, and the person whose
+        // workspace it is while nobody else joins (seed 000's personal workspace).
+        if (await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == principal.ObjectId(), ct) is { } creator)
+        {
+            WorkspaceMembers.Put(db, workspace, null, creator.Id, creator.Email ?? "", creator.DisplayName, Role.Owner, clock.GetUtcNow());
+        }
         await db.SaveChangesAsync(ct);
         return TypedResults.Created(workspace.ResourceId.Value, ToResource(workspace));
     }
