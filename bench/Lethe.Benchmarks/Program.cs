@@ -6,6 +6,11 @@ if (args is ["gallery-load", .. var rest])
 {
     return await Lethe.Benchmarks.Gallery.CatalogLoad.RunAsync(rest);
 }
+// `-- privacy-scale "Host=..." smallUsers largeUsers [rounds]`: one subject's find + export + erase on two platform sizes.
+if (args is ["privacy-scale", .. var privacy])
+{
+    return await Lethe.Benchmarks.Privacy.SubjectAtScale.RunAsync(privacy);
+}
 // `-- download-all artifacts megabytes rounds`: peak memory of a job's download-all (workspaces).
 if (args.Length > 0 && args[0] == "download-all")
 {

@@ -171,7 +171,7 @@ public sealed class ResourceTests(TestServer server) : IClassFixture<TestServer>
 
         Assert.True(table.ExitCode == 0, table.ToString());
         Assert.Matches("AspNetUsers +Delete", table.Out);
-        Assert.Contains(map.Locations, l => l.Name == "AspNetUsers" && l.Fields.Any(f => f.Name == "Email" && f.IsSubjectKey));
+        Assert.Contains(map.Locations, l => l.Name == "AspNetUsers" && l.Fields.Any(f => f.Name == "NormalizedEmail" && f.IsSubjectKey));
     }
 
     [Fact]

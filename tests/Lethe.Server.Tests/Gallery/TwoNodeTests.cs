@@ -119,6 +119,39 @@ public sealed class TwoNodeTests
     }
 
     /// Two servers on one new PostgreSQL database, both with the given commit wait (every node must have the same).
+    /// An author erased on one node (the privacy engine's gallery sources delete the rows) is gone from the other
+    /// node's copy on its next request: profile, items, unlisted ones through a token, and the token itself.
+    [Fact]
+    public async Task An_erased_author_disappears_from_every_nodes_copy_on_the_next_request()
+    {
+        await using var nodes = await TwoNodes.StartAsync(commitWait: null);
+        var (author, item, reader, byAuthor) = await nodes.PublishedAsync("Solution", "Erased");
+        await author.Client.PublishEntityAsync(new PublishEntityRequest("Notebook", "Hidden", null, null, "Unlisted"), Ct);
+        var token = await author.Client.CreateCatalogTokenAsync(Ct);
+        Assert.Equal(2, (await reader.QueryCatalogEntitiesAsync(byAuthor, token.Token, Ct)).Value.Count);
+        await reader.GetCatalogUserAsync(item.Author.Id, Ct);
+
+        await using (var scope = nodes.First.Factory.Services.CreateAsyncScope())
+        {
+            var sources = scope.ServiceProvider.GetRequiredService<Lethe.Privacy.PersonalDataSources>();
+            var keys = await sources.ResolveAsync(Lethe.Privacy.SubjectKeys.ForObjectId(author.ObjectId), Ct);
+            var context = new Lethe.Privacy.ErasureContext(Lethe.Privacy.Pseudonym.New(), DateTimeOffset.UtcNow);
+            foreach (var source in sources.InOrder.Where(s => s.Location.Module == "Gallery"))
+            {
+                await source.Source.EraseAsync(keys, context, Ct);
+            }
+        }
+
+        Assert.Empty((await reader.QueryCatalogEntitiesAsync(byAuthor, ct: Ct)).Value);
+        await Assert.ThrowsAsync<LetheNotFoundException>(() => reader.GetCatalogEntityAsync(item.Id, ct: Ct));
+        await Assert.ThrowsAsync<LetheNotFoundException>(() => reader.GetCatalogUserAsync(item.Author.Id, Ct));
+        await Assert.ThrowsAsync<LetheUnauthorizedException>(() => reader.QueryCatalogEntitiesAsync(byAuthor, token.Token, Ct));
+        var copy = nodes.Second.Factory.Services.GetRequiredService<Lethe.Gallery.GalleryCatalog>().Current;
+        Assert.DoesNotContain(copy.Entities.Values, e => e.AuthorId == item.Author.Id);
+        Assert.False(copy.Authors.ContainsKey(item.Author.Id));
+        Assert.DoesNotContain(copy.Tokens.Values, t => t.AuthorId == item.Author.Id);
+    }
+
     private sealed record TwoNodes(LetheHost First, LetheHost Second) : IAsyncDisposable
     {
         /// A new author on the first node with one public item, and the second node's anonymous reader, its copy

@@ -364,11 +364,13 @@ public sealed partial class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixt
         await Assert.ThrowsAsync<LetheNotFoundException>(() => user.Client.GetWorkspaceAsync(s.SubscriptionId, s.Group, "ws-other", Ct));
         await Assert.ThrowsAsync<LetheForbiddenException>(() => user.Client.AddWorkspaceMemberAsync(s.SubscriptionId, s.Group, s.Name, new AddWorkspaceMemberRequest("Owner", user.ObjectId), Ct));
         await Assert.ThrowsAsync<LetheValidationException>(() => op.AddWorkspaceMemberAsync(s.SubscriptionId, s.Group, s.Name, new AddWorkspaceMemberRequest("LabUser", user.ObjectId), Ct));
-        Assert.Equal([user.ObjectId], (await op.ListWorkspaceMembersAsync(s.SubscriptionId, s.Group, s.Name, Ct)).Select(m => m.PrincipalId));
+        // The creator (the operator here) is listed as the workspace's Owner, beside the member.
+        Assert.Equal([(DemoOperator, "Owner"), (user.ObjectId, "Contributor")],
+            (await op.ListWorkspaceMembersAsync(s.SubscriptionId, s.Group, s.Name, Ct)).Select(m => (m.PrincipalId, m.Role)).OrderBy(m => m.Role, StringComparer.Ordinal).Reverse());
 
         await op.RemoveWorkspaceMemberAsync(s.SubscriptionId, s.Group, s.Name, user.ObjectId, Ct);
 
-        Assert.Empty(await op.ListWorkspaceMembersAsync(s.SubscriptionId, s.Group, s.Name, Ct));
+        Assert.Equal([DemoOperator], (await op.ListWorkspaceMembersAsync(s.SubscriptionId, s.Group, s.Name, Ct)).Select(m => m.PrincipalId));
         await Assert.ThrowsAsync<LetheNotFoundException>(() => user.Client.GetWorkspaceAsync(s.SubscriptionId, s.Group, s.Name, Ct));
         var events = await s.Host.WithDbAsync(db => db.TelemetryEvents.Where(e => e.UserId == user.ObjectId).OrderBy(e => e.OccurredAt).Select(e => e.Action).ToListAsync(Ct));
         Assert.Equal(["workspaces.SubmitJob", "workspaces.ListWorkspacesBySubscription"], events);
@@ -376,5 +378,10 @@ public sealed partial class WorkspaceApiTests(WorkspaceHosts hosts) : IClassFixt
         Assert.Contains("workspaces.AddWorkspaceMember", opEvents);
         Assert.Contains("workspaces.RemoveWorkspaceMember", opEvents);
         Assert.Contains("workspaces.CreateOrUpdateWorkspace", opEvents);
+        // Telemetry keeps the route's template and the workspace's ID, never the path that named the member.
+        var removal = await s.Host.WithDbAsync(db => db.TelemetryEvents.SingleAsync(e => e.UserId == DemoOperator && e.Action == "workspaces.RemoveWorkspaceMember" && e.Resource.StartsWith("/subscriptions/" + s.SubscriptionId.ToString("D")), Ct));
+        Assert.EndsWith("/members/{principalId}", removal.Route, StringComparison.Ordinal);
+        Assert.EndsWith("/workspaces/" + s.Name, removal.Resource, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(user.ObjectId.ToString("D"), removal.Resource, StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -78,7 +78,9 @@ public sealed class LabDecisionTests
         Assert.Equal(("a@x.test", (string?)null, (DateTimeOffset?)null), NotificationEmails.Next(null, null, null, "a@x.test", t));
         Assert.Equal(((string?)null, "a@x.test", (DateTimeOffset?)t), NotificationEmails.Next("a@x.test", null, null, "", t));
         Assert.Equal(("b@x.test", "a@x.test", (DateTimeOffset?)t), NotificationEmails.Next("a@x.test", null, null, "b@x.test", t));
-        Assert.Equal(("A@x.test", (string?)null, (DateTimeOffset?)null), NotificationEmails.Next("a@x.test", null, null, "A@x.test", t));
+        // Emails are stored as the privacy engine finds them: trimmed and lower-cased.
+        Assert.Equal(("a@x.test", (string?)null, (DateTimeOffset?)null), NotificationEmails.Next("a@x.test", null, null, " A@x.TEST", t));
+        Assert.Equal(("ana.ünal@example.test", (string?)null, (DateTimeOffset?)null), NotificationEmails.Next(null, null, null, "Ana.Ünal@Example.TEST", t));
     }
 
     [Fact]

@@ -40,9 +40,10 @@ public sealed class PersonalDataMapTests
         Assert.Equal("Identity", users.Module);
         Assert.Equal(ErasureStrategy.Delete, users.Strategy);
         // Identity's own columns, redeclared on LetheUser's overrides, are seen.
-        Assert.Contains(users.Fields, f => f is { Name: "Email", Category: PersonalDataCategory.Contact, Subject: SubjectKind.Email, IsSubjectKey: true });
+        Assert.Contains(users.Fields, f => f is { Name: "Email", Category: PersonalDataCategory.Contact, Subject: SubjectKind.Email, IsSubjectKey: false });
         Assert.Contains(users.Fields, f => f is { Name: "Id", Subject: SubjectKind.ObjectId, IsSubjectKey: true });
-        Assert.Contains(users.Fields, f => f.Name == "NormalizedEmail");
+        // The account is found by email through Identity's indexed, upper-cased column.
+        Assert.Contains(users.Fields, f => f is { Name: "NormalizedEmail", IsSubjectKey: true, KeyCase: KeyCase.Upper });
         Assert.Contains(users.Fields, f => f.Name == "DisplayName");
         Assert.Contains(users.Fields, f => f.Name == "PhoneNumber");
         Assert.Contains(map.Locations, l => l.Name == "AspNetUserClaims" && l.Strategy == ErasureStrategy.Delete);
@@ -82,8 +83,83 @@ public sealed class PersonalDataMapTests
         Assert.Contains(map.Problems, p => p == "Invoice keeps personal data but states no reason.");
         Assert.Contains(map.Problems, p => p == "Comment has personal data of subject kind ObjectId but no property marked as that subject key.");
         Assert.Contains(map.Problems, p => p == "LabNotice has personal data of subject kind Email but no property marked as that subject key.");
+        Assert.Contains(map.Problems, p => p.StartsWith("UnindexedKey.OwnerKey is a subject key without an index", StringComparison.Ordinal));
+        Assert.Contains(map.Problems, p => p == "Lease retains then anonymizes but names no sweep that anonymizes it.");
+        Assert.Contains(map.Problems, p => p == "UnsweptRetention retains then anonymizes but names no sweep that anonymizes it.");
         // Nothing is reported for what is sound, so the count is exact.
-        Assert.Equal(7, map.Problems.Count);
+        Assert.Equal(10, map.Problems.Count);
+    }
+
+    [Fact]
+    public void A_location_needs_exactly_one_source_and_its_sweep()
+    {
+        var blob = new PersonalBlobLocation("Labs", "exports", "{labName}/", PersonalDataCategory.Identifier, SubjectKind.ObjectId, ErasureStrategy.Delete, "Exports");
+        var map = PersonalDataMap.Build(FlawedModel(), [blob]);
+        var sound = map.ProblemsWith([], []).Except(map.Problems).ToList();
+
+        // A blob location has no generic source; a retain-then-anonymize table needs its module's source and sweep.
+        Assert.Contains(sound, p => p == "exports/{labName}/ is a blob location without a source that can find, export and erase it.");
+        Assert.Contains(sound, p => p.StartsWith("SoundVm retains then anonymizes, which the generic table source cannot do", StringComparison.Ordinal));
+        Assert.Contains(sound, p => p == "SoundVm retains then anonymizes but its sweep (vm.anonymize) is not registered.");
+
+        var covered = map.ProblemsWith(["exports/{labName}/", "SoundVm", "Lease", "UnsweptRetention"], ["vm.anonymize"]).Except(map.Problems).ToList();
+        Assert.DoesNotContain(covered, p => p.Contains("exports/", StringComparison.Ordinal) || p.Contains("SoundVm", StringComparison.Ordinal));
+        Assert.Contains(map.ProblemsWith(["SoundLedger", "SoundLedger"], []), p => p == "SoundLedger has 2 sources; a location has exactly one.");
+        Assert.Contains(map.ProblemsWith(["Nowhere"], []), p => p == "A source is registered for Nowhere, which is not a location of the map.");
+    }
+
+    [Fact]
+    public void A_blob_location_whose_container_or_prefix_cannot_be_resolved_is_a_problem()
+    {
+        var broken = new PersonalBlobLocation("Labs", "{storage", "{}/x", PersonalDataCategory.Identifier, SubjectKind.ObjectId, ErasureStrategy.Delete, "Broken");
+
+        var map = PersonalDataMap.Build(FlawedModel(), [broken]);
+
+        Assert.Contains(map.Problems, p => p.StartsWith("Blob location {storage/{}/x has a container or prefix that cannot be resolved", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void Every_column_of_the_identity_tables_is_declared_and_secrets_are_never_exported(DatabaseProvider provider)
+    {
+        var model = LetheModel(provider);
+        var map = PersonalDataMap.Build(model, []);
+
+        foreach (var entity in model.GetEntityTypes().Where(e => e.GetTableName()?.StartsWith("AspNet", StringComparison.Ordinal) == true))
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                var info = property.PropertyInfo!;
+                Assert.True(
+                    info.GetCustomAttributes(typeof(PersonalDataAttribute), true).Length + info.GetCustomAttributes(typeof(NotPersonalDataAttribute), true).Length == 1,
+                    $"{entity.ClrType.Name}.{property.Name} is not declared.");
+            }
+        }
+        var users = Assert.Single(map.Locations, l => l.Name == "AspNetUsers");
+        Assert.All(new[] { "PasswordHash", "SecurityStamp", "ConcurrencyStamp" }, name => Assert.Contains(users.Fields, f => f.Name == name && f.Export == PersonalDataExport.Omit));
+        Assert.Contains(Assert.Single(map.Locations, l => l.Name == "AspNetUserTokens").Fields, f => f.Name == "Value" && f.Export == PersonalDataExport.Omit);
+        // The account goes last: every other table location comes before it in an erasure.
+        Assert.Equal("AspNetUsers", map.ErasureOrder[^1].Name);
+        Assert.True(map.ErasureOrder.ToList().FindIndex(l => l.Name == "AspNetUserTokens") < map.ErasureOrder.Count - 1);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void Every_subject_key_column_of_the_model_has_an_index_that_starts_with_it(DatabaseProvider provider)
+    {
+        var model = LetheModel(provider);
+        var map = PersonalDataMap.Build(model, []);
+
+        foreach (var location in map.Locations.Where(l => l.Kind == "table"))
+        {
+            var entity = model.GetEntityTypes().Single(e => e.ClrType.FullName == location.ClrType);
+            foreach (var key in location.Keys)
+            {
+                var property = entity.FindProperty(key.Name)!;
+                Assert.True(entity.GetIndexes().Any(i => i.Properties[0] == property) || entity.GetKeys().Any(k => k.Properties[0] == property),
+                    $"{location.Name}.{key.Name} is a subject key without an index that starts with it.");
+            }
+        }
     }
 
     [Fact]
@@ -193,7 +269,36 @@ internal sealed class FlawedDb(DbContextOptions<FlawedDb> options) : DbContext(o
         modelBuilder.Entity<SoundVm>();
         modelBuilder.Entity<SoundLedger>();
         modelBuilder.Entity<Catalog>();
+        modelBuilder.Entity<UnindexedKey>();
+        modelBuilder.Entity<UnsweptRetention>().HasIndex(x => x.HolderKey);
+        // Every other key is indexed, so that each entity shows only its own flaw.
+        modelBuilder.Entity<Visit>().HasIndex(x => x.VisitorKey);
+        modelBuilder.Entity<Lease>().HasIndex(x => x.HolderKey);
+        modelBuilder.Entity<Invoice>().HasIndex(x => x.BuyerKey);
+        modelBuilder.Entity<LabNotice>().HasIndex(x => x.RecipientKey);
+        modelBuilder.Entity<SoundVm>().HasIndex(x => x.OwnerObjectId);
+        modelBuilder.Entity<SoundLedger>().HasIndex(x => x.PayerKey);
     }
+}
+
+/// A subject key without an index: finding a person would scan the table.
+[Erasure(ErasureStrategy.Delete)]
+internal sealed class UnindexedKey
+{
+    public int Id { get; set; }
+
+    [PersonalData(PersonalDataCategory.Identifier, SubjectKind.ObjectId, IsSubjectKey = true)]
+    public Guid OwnerKey { get; set; }
+}
+
+/// Retain-then-anonymize with a period but no sweep that ends it.
+[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = 30)]
+internal sealed class UnsweptRetention
+{
+    public int Id { get; set; }
+
+    [PersonalData(PersonalDataCategory.Identifier, SubjectKind.ObjectId, IsSubjectKey = true)]
+    public Guid HolderKey { get; set; }
 }
 
 /// Personal-looking names with no declaration at all.
@@ -257,7 +362,7 @@ internal sealed class LabNotice
 }
 
 /// Sound: seed 002's 30 days, with the setting that overrides them.
-[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = 30, RetentionSetting = "Lab.PersonalDataRetention")]
+[Erasure(ErasureStrategy.RetainThenAnonymize, RetentionDays = 30, RetentionSetting = "Lab.PersonalDataRetention", Sweep = "vm.anonymize")]
 internal sealed class SoundVm
 {
     public int Id { get; set; }
