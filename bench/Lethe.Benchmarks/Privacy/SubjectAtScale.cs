@@ -8,6 +8,7 @@ using Lethe.Storage.Postgres;
 using Lethe.Telemetry;
 using Lethe.Workspaces;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -108,7 +109,11 @@ public static class SubjectAtScale
     }
 
     private static LetheDb Context(string connection)
-        => new(new DbContextOptionsBuilder<LetheDb>().UseLethePostgres(connection).Options);
+    {
+        var options = new DbContextOptionsBuilder<LetheDb>();
+        options.UseLethePostgres(connection);
+        return new(options.Options);
+    }
 
     /// One round: a fresh subject with 1,000 records, then (timed) keys, export and erasure through the engine, and
     /// (timed) the same rows fetched by hand-written SQL before the erasure.
