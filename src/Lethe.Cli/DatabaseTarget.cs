@@ -15,7 +15,7 @@ internal sealed class DatabaseOptionSet
 {
     public Option<string?> Data { get; } = new("--data")
     {
-        Description = "The data folder; SQLite's lethe.db lives there [default: $LETHE_DATA, else ./.data]",
+        Description = "The data folder; SQLite's lethe.db and the file-system blobs live there [default: $LETHE_DATA, else ./.data]",
         HelpName = "DIR",
     };
 
