@@ -79,8 +79,11 @@ public sealed record ScaleResult(int UsersCreated, int TotalUsers, IReadOnlyDict
 /// `lethe seed --scale N`: a large, deterministic data set for benchmarks, written in bulk.
 /// Subscriptions of 10,000 users with 20 resource groups each; every user holds one to three roles
 /// on groups of their subscription (and a few own the subscription). Scale users share one password,
-/// hashed once, so that a benchmark can sign in as any of them. Running it again with a larger N
-/// adds the missing users; what exists is kept.
+/// hashed once, so that a benchmark can sign in as any of them. Each module adds its rows through its
+/// <see cref="ScalePart"/> (<see cref="Parts"/>). Running it again with a larger N adds the missing users
+/// with their rows; what exists is kept. A group's rows are written with its subscription, so a database
+/// seeded before a module had its part keeps that subscription without the module's group rows: seed
+/// such a database afresh.
 public static class ScaleData
 {
     public const string Password = "Lethe-scale-2026!";
