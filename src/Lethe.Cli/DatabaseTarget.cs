@@ -1,5 +1,8 @@
 using System.CommandLine;
 using System.Data.Common;
+using Lethe.Blobs;
+using Lethe.Blobs.Azure;
+using Lethe.Demo;
 using Lethe.Storage.Postgres;
 using Lethe.Storage.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -12,7 +15,7 @@ internal sealed class DatabaseOptionSet
 {
     public Option<string?> Data { get; } = new("--data")
     {
-        Description = "The data folder; SQLite's lethe.db lives there [default: $LETHE_DATA, else ./.data]",
+        Description = "The data folder; SQLite's lethe.db and the file-system blobs live there [default: $LETHE_DATA, else ./.data]",
         HelpName = "DIR",
     };
 
@@ -37,7 +40,7 @@ internal sealed class DatabaseOptionSet
 
 /// The database a command works on, resolved as the server resolves it (Lethe.Server's Storage):
 /// the options, else the Lethe__ environment variables, else SQLite in the data folder.
-internal sealed record DatabaseTarget(DatabaseProvider Provider, string ConnectionString)
+internal sealed record DatabaseTarget(DatabaseProvider Provider, string ConnectionString, string DataDirectory)
 {
     public static DatabaseTarget Resolve(Invocation run, DatabaseOptionSet options)
     {
@@ -49,18 +52,42 @@ internal sealed record DatabaseTarget(DatabaseProvider Provider, string Connecti
                 ? Enum.TryParse<DatabaseProvider>(p, ignoreCase: true, out var parsed) ? parsed : throw CliException.Usage($"Lethe__Database__Provider is '{p}': it is Sqlite or Postgres.")
                 : DatabaseProvider.Sqlite);
         var connectionString = run.Value(options.ConnectionString) is { Length: > 0 } cs ? cs : variable("Lethe__Database__ConnectionString");
+        var data = Path.GetFullPath(options.DataDirectory(run) ?? (variable("Lethe__DataDirectory") is { Length: > 0 } d ? d : new DataOptions().DataDirectory));
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            return new(provider, connectionString);
+            return new(provider, connectionString, data);
         }
         if (provider == DatabaseProvider.Postgres)
         {
             throw CliException.Usage("PostgreSQL needs a connection string.", "Set Lethe__Database__ConnectionString, or pass --connection-string.");
         }
-        var data = Path.GetFullPath(options.DataDirectory(run) ?? (variable("Lethe__DataDirectory") is { Length: > 0 } d ? d : new DataOptions().DataDirectory));
         Directory.CreateDirectory(data);
-        return new(provider, $"Data Source={Path.Combine(data, "lethe.db")}");
+        return new(provider, $"Data Source={Path.Combine(data, "lethe.db")}", data);
     }
+
+    /// The blob store the server would use (Lethe.Server's Storage): Azure Blob Storage when the Lethe__Blobs__
+    /// variables say so, else the file system in the data folder.
+    public static IBlobStore BlobStore(Invocation run, DatabaseTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(target);
+        var variable = run.Terminal.Variable;
+        var options = new BlobOptions
+        {
+            Provider = variable("Lethe__Blobs__Provider") is { Length: > 0 } p
+                ? Enum.TryParse<BlobProvider>(p, ignoreCase: true, out var parsed) ? parsed : throw CliException.Usage($"Lethe__Blobs__Provider is '{p}': it is FileSystem or Azure.")
+                : BlobProvider.FileSystem,
+            ConnectionString = variable("Lethe__Blobs__ConnectionString"),
+            ContainerPrefix = variable("Lethe__Blobs__ContainerPrefix") is { Length: > 0 } prefix ? prefix : null,
+        };
+        options.ThrowIfInvalid();
+        return options.Provider == BlobProvider.Azure
+            ? new AzureBlobStore(options.ConnectionString!, options, TimeProvider.System)
+            : new FileSystemBlobStore(Path.Join(target.DataDirectory, FileSystemBlobs.FolderName), options, TimeProvider.System);
+    }
+
+    /// The provider's bulk path for `seed`: binary COPY on PostgreSQL; null for ScaleData's own INSERT statements.
+    public IBulkCopy? BulkCopy => Provider == DatabaseProvider.Postgres ? PostgresStorage.BulkCopy : null;
 
     public LetheDb CreateContext()
     {

@@ -15,6 +15,9 @@ public static class PostgresStorage
         return services;
     }
 
+    /// The bulk path of `lethe seed --scale`.
+    public static Lethe.Demo.IBulkCopy BulkCopy { get; } = new PostgresBulkCopy();
+
     public static DbContextOptionsBuilder UseLethePostgres(this DbContextOptionsBuilder builder, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(builder);

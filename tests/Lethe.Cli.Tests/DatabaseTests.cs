@@ -98,7 +98,8 @@ public sealed class DatabaseTests
         Assert.Equal(1, await db.Subscriptions.CountAsync(ct));
         Assert.Equal(ScaleData.GroupsPerSubscription, await db.ResourceGroups.CountAsync(ct));
         var assignments = await db.RoleAssignments.CountAsync(ct);
-        Assert.InRange(assignments, 1000, 3 * 1000 + 10);
+        // One to three on groups, as many on workspaces of those groups, one in 200 on the subscription.
+        Assert.InRange(assignments, 1000, 6 * 1000 + 10);
         Assert.Equal(1000, rows.GetProperty("AspNetUsers").GetInt64());
         Assert.Equal(assignments, rows.GetProperty("RoleAssignments").GetInt64());
         // Every user holds a role, on a group of the scale subscription.
@@ -224,7 +225,9 @@ internal sealed class EmptyDatabase : IAsyncDisposable
             await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
         }
         admin.Database = name;
-        return new(provider, admin.ConnectionString, ["--database-provider", "postgres", "--connection-string", admin.ConnectionString], null, name);
+        // The data folder too: `seed` writes the file-system blobs (job history documents) there.
+        var data = Path.Combine(Path.GetTempPath(), $"lethe-cli-db-{Guid.NewGuid():N}");
+        return new(provider, admin.ConnectionString, ["--database-provider", "postgres", "--connection-string", admin.ConnectionString, "--data", data], data, name);
     }
 
     public LetheDb CreateContext()

@@ -20,8 +20,21 @@ internal static class SeedCommands
             }
         });
         var seed = new Option<int>("--seed") { Description = "The random seed: the same seed gives the same data", DefaultValueFactory = _ => 1, HelpName = "SEED" };
+        var historyDocuments = new Option<double>("--history-documents")
+        {
+            Description = "The share of job runs (0 to 1) that also get their job history document as a blob in the blob store: a blob per run would take hours at 10 million runs",
+            DefaultValueFactory = _ => new ScaleOptions { Users = 0 }.HistoryDocuments,
+            HelpName = "RATIO",
+        };
+        historyDocuments.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is not (>= 0 and <= 1))
+            {
+                r.AddError("--history-documents is between 0 and 1.");
+            }
+        });
         var command = database.AddTo(new Command("seed", $"Fill the database with a scale data set for benchmarks (migrating it first). Every scale user's password is {ScaleData.Password}"))
-            .With(scale, seed, options.Output);
+            .With(scale, seed, historyDocuments, options.Output);
         command.Handle(terminal, options, async (run, ct) =>
         {
             var target = DatabaseTarget.Resolve(run, database);
@@ -32,8 +45,10 @@ internal static class SeedCommands
                 await run.WriteLineAsync($"Applied {migrations.Count} migration(s) to {target.Describe()}.");
             }
             var users = run.Value(scale);
+            var blobs = DatabaseTarget.BlobStore(run, target);
+            var scaleOptions = new ScaleOptions { Users = users, Seed = run.Value(seed), HistoryDocuments = run.Value(historyDocuments) };
             var result = await run.WithProgressAsync($"Seeding {users:N0} users", users, report =>
-                ScaleData.RunAsync(db, new ScaleOptions { Users = users, Seed = run.Value(seed) }, new InlineProgress<ScaleProgress>(p => report(p.UsersDone)), ct));
+                ScaleData.RunAsync(new ScaleTarget(db, blobs, target.BulkCopy), scaleOptions, new InlineProgress<ScaleProgress>(p => report(p.UsersDone)), ct));
             var seconds = Math.Max(result.Elapsed.TotalSeconds, 0.001);
             if (run.Json)
             {

@@ -2,13 +2,17 @@ using System.Buffers.Binary;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
+using Lethe.Blobs;
+using Lethe.Gallery;
 using Lethe.Identity;
+using Lethe.Labs;
 using Lethe.Resources;
+using Lethe.Workspaces;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Lethe.Demo;
@@ -26,11 +30,23 @@ public sealed record ScaleOptions
     public int BatchSize { get; init; } = 5_000;
 
     /// Creation times lie in the two years before this instant; fixed so that the data does not depend on the day.
+    /// Time series (a lab's daily costs) end the day before it.
     public DateTimeOffset Epoch { get; init; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// The share (0 to 1) of job runs that also get their job history document as a blob. One blob per run is a file
+    /// (or an HTTP request) per run: at 10 million runs that would take hours, while the runs' rows take minutes.
+    /// Which runs get one is fixed by the seed, so a benchmark finds the same documents on every machine.
+    public double HistoryDocuments { get; init; } = 0.01;
 }
 
+/// What a scale run writes to: the database, the blob store (null: no part writes blobs), and the provider's
+/// bulk path (null: prepared INSERT statements, which is what SQLite does best).
+public sealed record ScaleTarget(LetheDb Db, IBlobStore? Blobs = null, IBulkCopy? Copy = null);
+
 /// A resource group of the scale data set, as a module's part sees it.
-public sealed record ScaleGroup(int SubscriptionIndex, Guid SubscriptionId, string Name, string Location, DateTimeOffset CreatedAt)
+/// <paramref name="Number"/> counts the groups of a subscription from 1 to <see cref="ScaleData.GroupsPerSubscription"/>:
+/// a module that fills only some groups (labs in the upper half) chooses by it.
+public sealed record ScaleGroup(int SubscriptionIndex, int Number, Guid SubscriptionId, string Name, string Location, DateTimeOffset CreatedAt)
 {
     public ResourceId ResourceId => ResourceId.ForResourceGroup(SubscriptionId, Name);
 }
@@ -42,10 +58,16 @@ public sealed record ScaleUser(int Index, Guid ObjectId, string Email, string Di
 /// user (their VMs, jobs, gallery entities), as instances of its own entities. Each call gets a
 /// Random seeded for that group or user and that part alone, so adding a part never changes the
 /// rows the others make. Within one call, yield parents before the rows that reference them.
+/// <paramref name="BeforeWrite"/> runs in each batch's transaction before its rows are written: for what the rows
+/// need that is not a row (a blob a row points at, a number taken from a counter the rows must carry).
 public sealed record ScalePart(
     string Name,
     Func<ScaleGroup, Random, IEnumerable<object>>? PerGroup = null,
-    Func<ScaleUser, Random, IEnumerable<object>>? PerUser = null);
+    Func<ScaleUser, Random, IEnumerable<object>>? PerUser = null,
+    Func<LetheDb, CancellationToken, Task>? BeforeWrite = null);
+
+/// Makes a module's part for one run: it may first read what its rows depend on (a deployment secret).
+public delegate Task<ScalePart> ScalePartFactory(ScaleTarget target, ScaleOptions options, CancellationToken ct);
 
 public readonly record struct ScaleProgress(int UsersDone, int UsersToDo, long RowsWritten);
 
@@ -57,8 +79,11 @@ public sealed record ScaleResult(int UsersCreated, int TotalUsers, IReadOnlyDict
 /// `lethe seed --scale N`: a large, deterministic data set for benchmarks, written in bulk.
 /// Subscriptions of 10,000 users with 20 resource groups each; every user holds one to three roles
 /// on groups of their subscription (and a few own the subscription). Scale users share one password,
-/// hashed once, so that a benchmark can sign in as any of them. Running it again with a larger N
-/// adds the missing users; what exists is kept.
+/// hashed once, so that a benchmark can sign in as any of them. Each module adds its rows through its
+/// <see cref="ScalePart"/> (<see cref="Parts"/>). Running it again with a larger N adds the missing users
+/// with their rows; what exists is kept. A group's rows are written with its subscription, so a database
+/// seeded before a module had its part keeps that subscription without the module's group rows: seed
+/// such a database afresh.
 public static class ScaleData
 {
     public const string Password = "Lethe-scale-2026!";
@@ -70,8 +95,8 @@ public static class ScaleData
     public const string EmailPrefix = "scale-";
     public const string EmailDomain = "@lethe.test";
 
-    /// Modules add their part here, e.g. <c>new ScalePart("labs", PerGroup: Labs.ScaleLab, PerUser: Labs.ScaleVms)</c>.
-    public static IReadOnlyList<ScalePart> Parts { get; } = [];
+    /// Each module's part, in its own folder. Adding one changes none of the rows the others make.
+    public static IReadOnlyList<ScalePartFactory> Parts { get; } = [WorkspacesScale.PartAsync, GalleryScale.PartAsync, LabsScale.PartAsync];
 
     private static readonly string[] Locations = ["westeurope", "northeurope", "francecentral", "germanywestcentral", "swedencentral", "eastus", "westus2"];
     private static readonly string[] FirstNames = ["Ada", "Alan", "Grace", "Edsger", "Barbara", "Donald", "Frances", "John", "Radia", "Ken", "Margaret", "Dennis", "Hedy", "Tim", "Sophie", "Niklaus", "Karen", "Leslie", "Shafi", "Tony"];
@@ -79,16 +104,29 @@ public static class ScaleData
 
     public static string EmailFor(int index) => EmailPrefix + index.ToString("D9", CultureInfo.InvariantCulture) + EmailDomain;
 
-    public static Task<ScaleResult> RunAsync(LetheDb db, ScaleOptions options, IProgress<ScaleProgress>? progress, CancellationToken ct)
-        => RunAsync(db, options, Parts, progress, ct);
-
-    public static async Task<ScaleResult> RunAsync(LetheDb db, ScaleOptions options, IReadOnlyList<ScalePart> parts, IProgress<ScaleProgress>? progress, CancellationToken ct)
+    /// Identity and every module's part.
+    public static async Task<ScaleResult> RunAsync(ScaleTarget target, ScaleOptions options, IProgress<ScaleProgress>? progress, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(options);
+        var parts = new List<ScalePart>(Parts.Count);
+        foreach (var factory in Parts)
+        {
+            parts.Add(await factory(target, options, ct));
+        }
+        return await RunAsync(target, options, parts, progress, ct);
+    }
+
+    public static async Task<ScaleResult> RunAsync(ScaleTarget target, ScaleOptions options, IReadOnlyList<ScalePart> parts, IProgress<ScaleProgress>? progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(parts);
         ArgumentOutOfRangeException.ThrowIfNegative(options.Users);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.HistoryDocuments);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.HistoryDocuments, 1);
+        var db = target.Db;
         var started = Stopwatch.GetTimestamp();
         // Nothing is read back: the change tracker would only cost memory.
         db.ChangeTracker.AutoDetectChangesEnabled = false;
@@ -103,7 +141,8 @@ public static class ScaleData
                 // SQLite's default page cache is 2 MB; the indexes on random GUIDs would miss it on most inserts.
                 await db.Database.ExecuteSqlRawAsync("PRAGMA cache_size = -262144", ct);
             }
-            await using var writer = new BulkWriter(db, maxParameters: sqlite ? 1 : 30_000);
+            await using var inserts = new InsertStatements(db, maxParameters: sqlite ? 1 : 30_000);
+            var writer = new BulkWriter(db, target.Copy ?? inserts, parts);
             return await WriteAsync(db, writer, options, parts, progress, started, ct);
         }
         finally
@@ -183,7 +222,7 @@ public static class ScaleData
                 {
                     if (part.PerGroup is { } perGroup)
                     {
-                        rows.AddRange(perGroup(group, Stream(options.Seed, group.SubscriptionIndex * GroupsPerSubscription + GroupNumber(group), part.Name + "/group")));
+                        rows.AddRange(perGroup(group, Stream(options.Seed, group.SubscriptionIndex * GroupsPerSubscription + group.Number, part.Name + "/group")));
                     }
                 }
             }
@@ -199,12 +238,10 @@ public static class ScaleData
         var id = NewGuid(random);
         var createdAt = CreatedBefore(options.Epoch, random);
         var groups = Enumerable.Range(1, GroupsPerSubscription)
-            .Select(g => new ScaleGroup(k, id, $"scale-rg-{g:D2}", Locations[random.Next(Locations.Length)], createdAt.AddDays(random.Next(30))))
+            .Select(g => new ScaleGroup(k, g, id, $"scale-rg-{g:D2}", Locations[random.Next(Locations.Length)], createdAt.AddDays(random.Next(30))))
             .ToList();
         return new ScaleSubscription(k, id, $"Scale {k + 1:D4}", createdAt, groups);
     }
-
-    private static int GroupNumber(ScaleGroup group) => int.Parse(group.Name.AsSpan("scale-rg-".Length), CultureInfo.InvariantCulture);
 
     private static ScaleUser UserFor(ScaleOptions options, int index, IReadOnlyList<ScaleGroup> groups)
     {
@@ -260,17 +297,57 @@ public static class ScaleData
         }
     }
 
+    /// A time from the stream between two times (<paramref name="from"/> when they are out of order), to the second.
+    public static DateTimeOffset Between(DateTimeOffset from, DateTimeOffset to, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        return to <= from ? from : from.AddSeconds(random.NextInt64((long)(to - from).TotalSeconds + 1));
+    }
+
     private static DateTimeOffset CreatedBefore(DateTimeOffset epoch, Random random)
         => epoch.AddSeconds(-random.NextInt64((long)TimeSpan.FromDays(730).TotalSeconds));
 
-    private static Guid NewGuid(Random random)
+    /// A well-formed version 4 GUID, like the ones Guid.NewGuid makes, from the stream.
+    public static Guid NewGuid(Random random)
     {
+        ArgumentNullException.ThrowIfNull(random);
         Span<byte> bytes = stackalloc byte[16];
         random.NextBytes(bytes);
-        // A well-formed version 4 GUID, like the ones Guid.NewGuid makes.
         bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40);
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
         return new Guid(bytes);
+    }
+
+    /// A version 7 GUID for <paramref name="at"/>, its random bits from the stream: like Guid.CreateVersion7, but
+    /// deterministic. For tables of many rows keyed by a GUID (daily costs): keys that follow time land at the end of
+    /// the primary key's index instead of on a random page of it.
+    public static Guid NewGuid(Random random, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        Span<byte> bytes = stackalloc byte[16];
+        random.NextBytes(bytes);
+        var milliseconds = at.ToUnixTimeMilliseconds();
+        // The layout of RFC 9562 (big-endian: 48 bits of Unix milliseconds, version, variant) as Guid's constructor reads it.
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, (int)(milliseconds >> 16));
+        BinaryPrimitives.WriteInt16LittleEndian(bytes[4..], (short)milliseconds);
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x70);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes);
+    }
+
+    /// A GUID that a name within a parent always gives (the first 16 bytes of their SHA-256, as a version 8 GUID):
+    /// a module finds a group's workspaces or lab from the group alone, without a random stream or a query.
+    public static Guid DerivedGuid(Guid parent, string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        Span<byte> input = stackalloc byte[16 + Encoding.UTF8.GetMaxByteCount(name.Length)];
+        parent.TryWriteBytes(input);
+        var length = 16 + Encoding.UTF8.GetBytes(name, input[16..]);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(input[..length], hash);
+        hash[7] = (byte)((hash[7] & 0x0F) | 0x80);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash[..16]);
     }
 
     /// The random stream of one (run seed, index, purpose). System.Random's seeded constructor takes
@@ -356,17 +433,11 @@ public static class ScaleData
         }
     }
 
-    /// INSERT statements built from the EF model, one transaction per batch. The model gives the
-    /// table, the columns and each provider's value conversions (GUIDs as text and times as ticks on
-    /// SQLite, enums as strings), so the rows are exactly what SaveChanges would write, at a fraction
-    /// of the cost: no change tracking, and each statement is prepared once and run again with new values.
-    /// <paramref name="maxParameters"/>: SQLite finds each named parameter with a linear scan, so a
-    /// statement's cost grows with the square of its parameters, and it has no round trips to save:
-    /// one row per statement. PostgreSQL takes up to 65,535 parameters, and each statement saved is a round trip.
-    private sealed class BulkWriter(LetheDb db, int maxParameters) : IAsyncDisposable
+    /// One transaction per batch: the parts' <see cref="ScalePart.BeforeWrite"/>, then each table's rows through the
+    /// bulk path, parents first.
+    private sealed class BulkWriter(LetheDb db, IBulkCopy copy, IReadOnlyList<ScalePart> parts)
     {
-        private readonly Dictionary<Type, Table> _tables = [];
-        private readonly ISqlGenerationHelper _sql = db.GetService<ISqlGenerationHelper>();
+        private readonly Dictionary<Type, BulkTable> _tables = [];
 
         public Dictionary<string, long> RowsByTable { get; } = new(StringComparer.Ordinal);
         public long Rows { get; private set; }
@@ -379,34 +450,17 @@ public static class ScaleData
             }
             await using (var transaction = await db.Database.BeginTransactionAsync(ct))
             {
+                foreach (var part in parts)
+                {
+                    if (part.BeforeWrite is { } before)
+                    {
+                        await before(db, ct);
+                    }
+                }
+                var connection = db.Database.GetDbConnection();
                 foreach (var (type, list) in rows.Tables)
                 {
-                    var table = TableFor(type);
-                    for (var offset = 0; offset < list.Count; offset += table.RowsPerStatement)
-                    {
-                        var count = Math.Min(table.RowsPerStatement, list.Count - offset);
-                        var command = await table.CommandAsync(count, transaction.GetDbTransaction(), _sql, ct);
-                        try
-                        {
-                            var n = 0;
-                            for (var r = offset; r < offset + count; r++)
-                            {
-                                foreach (var column in table.Columns)
-                                {
-                                    command.Parameters[n++].Value = column.ValueOf(list[r]);
-                                }
-                            }
-                            await command.ExecuteNonQueryAsync(ct);
-                        }
-                        finally
-                        {
-                            // The full-size statement is kept for the next chunk; the last, shorter one is not.
-                            if (count != table.RowsPerStatement)
-                            {
-                                await command.DisposeAsync();
-                            }
-                        }
-                    }
+                    await copy.WriteAsync(connection, transaction.GetDbTransaction(), TableFor(type), list, ct);
                 }
                 await transaction.CommitAsync(ct);
             }
@@ -418,56 +472,73 @@ public static class ScaleData
             }
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var table in _tables.Values)
-            {
-                await table.DisposeAsync();
-            }
-        }
-
-        private Table TableFor(Type type)
+        private BulkTable TableFor(Type type)
         {
             if (!_tables.TryGetValue(type, out var table))
             {
-                var entity = db.Model.FindEntityType(type) ?? throw new InvalidOperationException($"{type.Name} is not an entity of the Lethe database.");
-                var name = entity.GetTableName() ?? throw new InvalidOperationException($"{type.Name} is not mapped to a table.");
-                var store = StoreObjectIdentifier.Table(name, entity.GetSchema());
-                var columns = entity.GetProperties()
-                    .Where(p => !IsIdentity(p))
-                    .Select(p => new Column(p, p.GetColumnName(store) ?? throw new InvalidOperationException($"{type.Name}.{p.Name} has no column."), p.GetRelationalTypeMapping(), p.GetGetter()))
-                    .ToList();
-                table = new Table(name, _sql.DelimitIdentifier(name, entity.GetSchema()), columns, Math.Max(1, Math.Min(1_000, maxParameters / columns.Count)));
+                table = BulkTable.For(db, type);
                 _tables[type] = table;
             }
             return table;
         }
-
-        // Integer keys that the database numbers itself (identity, autoincrement) are left to it.
-        private static bool IsIdentity(IProperty property)
-            => property.IsPrimaryKey() && property.ValueGenerated == ValueGenerated.OnAdd && (property.ClrType == typeof(int) || property.ClrType == typeof(long));
     }
 
-    private sealed record Column(IProperty Property, string Name, RelationalTypeMapping Mapping, IClrPropertyGetter Getter)
+    /// INSERT statements built from the <see cref="BulkTable"/>: no change tracking, and each statement is prepared once
+    /// and run again with new values. <paramref name="maxParameters"/>: SQLite finds each named parameter with a linear
+    /// scan, so a statement's cost grows with the square of its parameters, and it has no round trips to save: one row
+    /// per statement. PostgreSQL takes up to 65,535 parameters, and each statement saved is a round trip.
+    private sealed class InsertStatements(LetheDb db, int maxParameters) : IBulkCopy, IAsyncDisposable
     {
-        /// The value as the provider stores it, through the model's value converter.
-        public object ValueOf(object entity)
+        private readonly Dictionary<BulkTable, Statement> _statements = [];
+        private readonly ISqlGenerationHelper _sql = db.GetService<ISqlGenerationHelper>();
+
+        public async Task WriteAsync(DbConnection connection, DbTransaction transaction, BulkTable table, IReadOnlyList<object> rows, CancellationToken ct)
         {
-            var value = Getter.GetClrValueUsingContainingEntity(entity);
-            if (value is not null && Mapping.Converter is { } converter)
+            if (!_statements.TryGetValue(table, out var statement))
             {
-                value = converter.ConvertToProvider(value);
+                statement = new Statement(table, Math.Max(1, Math.Min(1_000, maxParameters / table.Columns.Count)));
+                _statements[table] = statement;
             }
-            return value ?? DBNull.Value;
+            for (var offset = 0; offset < rows.Count; offset += statement.RowsPerStatement)
+            {
+                var count = Math.Min(statement.RowsPerStatement, rows.Count - offset);
+                var command = await statement.CommandAsync(count, transaction, _sql, ct);
+                try
+                {
+                    var n = 0;
+                    for (var r = offset; r < offset + count; r++)
+                    {
+                        foreach (var column in table.Columns)
+                        {
+                            command.Parameters[n++].Value = column.ValueOf(rows[r]) ?? DBNull.Value;
+                        }
+                    }
+                    await command.ExecuteNonQueryAsync(ct);
+                }
+                finally
+                {
+                    // The full-size statement is kept for the next chunk; the last, shorter one is not.
+                    if (count != statement.RowsPerStatement)
+                    {
+                        await command.DisposeAsync();
+                    }
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var statement in _statements.Values)
+            {
+                await statement.DisposeAsync();
+            }
         }
     }
 
-    private sealed class Table(string name, string delimited, IReadOnlyList<Column> columns, int rowsPerStatement) : IAsyncDisposable
+    private sealed class Statement(BulkTable table, int rowsPerStatement) : IAsyncDisposable
     {
         private DbCommand? _full;
 
-        public string Name => name;
-        public IReadOnlyList<Column> Columns => columns;
         public int RowsPerStatement => rowsPerStatement;
 
         /// An INSERT of <paramref name="rows"/> rows, its parameters typed by the model's mappings.
@@ -481,7 +552,8 @@ public static class ScaleData
             }
             var command = transaction.Connection!.CreateCommand();
             command.Transaction = transaction;
-            var text = new StringBuilder("INSERT INTO ").Append(delimited).Append(" (")
+            var columns = table.Columns;
+            var text = new StringBuilder("INSERT INTO ").Append(table.DelimitedName).Append(" (")
                 .AppendJoin(", ", columns.Select(c => sql.DelimitIdentifier(c.Name))).Append(") VALUES ");
             var n = 0;
             for (var r = 0; r < rows; r++)
