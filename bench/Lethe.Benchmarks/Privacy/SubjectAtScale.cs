@@ -91,7 +91,7 @@ public static class SubjectAtScale
         await using var db = Context(builder.ConnectionString);
         await db.Database.MigrateAsync();
         var watch = Stopwatch.StartNew();
-        var result = await ScaleData.RunAsync(db, new ScaleOptions { Users = users }, null, CancellationToken.None);
+        var result = await ScaleData.RunAsync(new ScaleTarget(db, null, PostgresStorage.BulkCopy), new ScaleOptions { Users = users, HistoryDocuments = 0 }, null, CancellationToken.None);
         Console.WriteLine(FormattableString.Invariant($"{name}: {result.UsersCreated:N0} users added ({result.TotalUsers:N0} in all), {result.Rows:N0} rows in {watch.Elapsed.TotalSeconds:F0} s"));
         await using var analyze = new NpgsqlConnection(builder.ConnectionString);
         await analyze.OpenAsync();
