@@ -588,6 +588,8 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("LeasedByVmId");
+
                     b.HasIndex("OwnerObjectId");
 
                     b.HasIndex("LabId", "NameKey");
