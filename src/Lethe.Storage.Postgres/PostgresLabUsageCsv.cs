@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Lethe.Labs;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -257,23 +256,5 @@ internal static class CrLf
         }
         consumed = i;
         return o;
-    }
-
-    /// For tests: the whole transform of a string, fed in pieces of <paramref name="chunk"/> bytes each way.
-    internal static string Apply(string csv, int chunk)
-    {
-        var source = Encoding.UTF8.GetBytes(csv);
-        var output = new MemoryStream();
-        var state = default(CrLfState);
-        var buffer = new byte[chunk];
-        var pos = 0;
-        while (pos < source.Length || state.PendingLf)
-        {
-            var piece = source.AsSpan(pos, Math.Min(chunk, source.Length - pos));
-            var written = Transform(piece, buffer, ref state, out var consumed);
-            output.Write(buffer, 0, written);
-            pos += consumed;
-        }
-        return Encoding.UTF8.GetString(output.ToArray());
     }
 }
