@@ -5,6 +5,7 @@
 # ROUNDS rounds (default 5), a fresh server each round (cold = its first export, warm = its second), checks the
 # CSVs line by line against the baseline's and prints the table with ratios, RSS at rest and peak RSS.
 # Data and files go to artifacts/lab-export-bench (LETHE_BENCH_DIR); PostgreSQL is scripts/start-postgres's.
+# LETHE_BENCH_REUSE=1 keeps the data of an earlier run of the same N instead of making it again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:?usage: bench/lab-export.sh N [ROUNDS] [postgres,sqlite]}

@@ -101,51 +101,61 @@ internal sealed class PostgresLabUsageCsv : ILabUsageCsvSource
         private int _len;
         private CrLfState _state;
         private long _bytes;
+        private bool _ended;
         private bool _disposed;
 
         public override long Rows => Math.Max(0, _state.Lines - 1);
         public override long Bytes => _bytes;
 
+        // PostgreSQL sends COPY's output one row per message, and the copy stream returns one message per
+        // read: each read here fills the caller's buffer from as many of them as fit, so the destination is
+        // written in large pieces, not one small write per row.
         public override int Read(Span<byte> buffer)
         {
-            while (true)
+            var total = 0;
+            while (total < buffer.Length)
             {
                 if (_pos == _len && !_state.PendingLf)
                 {
+                    if (_ended)
+                    {
+                        break;
+                    }
                     _len = copy.Read(_in);
                     _pos = 0;
                     if (_len == 0)
                     {
-                        return 0;
+                        _ended = true;
+                        break;
                     }
                 }
-                var written = Transform(buffer);
-                if (written > 0 || buffer.IsEmpty)
-                {
-                    return written;
-                }
+                total += Transform(buffer[total..]);
             }
+            return total;
         }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            while (true)
+            var total = 0;
+            while (total < buffer.Length)
             {
                 if (_pos == _len && !_state.PendingLf)
                 {
+                    if (_ended)
+                    {
+                        break;
+                    }
                     _len = await copy.ReadAsync(_in, cancellationToken);
                     _pos = 0;
                     if (_len == 0)
                     {
-                        return 0;
+                        _ended = true;
+                        break;
                     }
                 }
-                var written = Transform(buffer.Span);
-                if (written > 0 || buffer.IsEmpty)
-                {
-                    return written;
-                }
+                total += Transform(buffer.Span[total..]);
             }
+            return total;
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
