@@ -291,6 +291,24 @@ def setup(provider):
     print(f"{provider}: {N} VMs and {N} disks made in {time.perf_counter() - t:.1f}s", flush=True)
 
 
+def table(results, rounds):
+    print()
+    print(f"{N:,} VMs + {N:,} disks, {rounds} interleaved round(s), fresh server each round; load: {open('/proc/loadavg').read().strip()}")
+    print("| provider | baseline median | Lethe cold median (ratio, range) | Lethe warm median (ratio, range) | RSS at rest | peak RSS |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for p, res in results.items():
+        if not res["base"] or not res["cold"]:
+            continue
+        n = min(len(res["base"]), len(res["cold"]))
+        b = statistics.median(res["base"][:n])
+        cold = [c / x for c, x in zip(res["cold"], res["base"])]
+        warm = [w / x for w, x in zip(res["warm"], res["base"])]
+        name = "PostgreSQL vs `psql \\copy`" if p == "postgres" else "SQLite vs `sqlite3 -csv`"
+        print(f"| {name} | {b:.2f}s | {statistics.median(res['cold']):.2f}s ({statistics.median(cold):.2f}x, {min(cold):.2f}-{max(cold):.2f}) "
+              f"| {statistics.median(res['warm']):.2f}s ({statistics.median(warm):.2f}x, {min(warm):.2f}-{max(warm):.2f}) "
+              f"| {min(res['rest']):.0f}-{max(res['rest']):.0f} MiB | {min(res['peak']):.0f}-{max(res['peak']):.0f} MiB |", flush=True)
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     results = {p: {"base": [], "cold": [], "warm": [], "rest": [], "peak": []} for p in PROVIDERS}
@@ -323,18 +341,8 @@ def main():
                 for d in dirs:
                     if d == "labresourceusage":
                         shutil.rmtree(os.path.join(dirpath, d), ignore_errors=True)
-    print()
-    print(f"{N:,} VMs + {N:,} disks, {ROUNDS} interleaved rounds, fresh server each round; load before/after: see the lines above")
-    print("| provider | baseline median | Lethe cold median (ratio, range) | Lethe warm median (ratio, range) | RSS at rest | peak RSS |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for p, res in results.items():
-        b = statistics.median(res["base"])
-        cold = [c / x for c, x in zip(res["cold"], res["base"])]
-        warm = [w / x for w, x in zip(res["warm"], res["base"])]
-        name = "PostgreSQL vs `psql \\copy`" if p == "postgres" else "SQLite vs `sqlite3 -csv`"
-        print(f"| {name} | {b:.2f}s | {statistics.median(res['cold']):.2f}s ({statistics.median(cold):.2f}x, {min(cold):.2f}-{max(cold):.2f}) "
-              f"| {statistics.median(res['warm']):.2f}s ({statistics.median(warm):.2f}x, {min(warm):.2f}-{max(warm):.2f}) "
-              f"| {min(res['rest']):.0f}-{max(res['rest']):.0f} MiB | {min(res['peak']):.0f}-{max(res['peak']):.0f} MiB |")
+        # After every round, so that a run cut short still has its table.
+        table(results, r + 1)
 
 
 if __name__ == "__main__":
