@@ -16,6 +16,11 @@ if (args.Length > 0 && args[0] == "download-all")
 {
     return await DownloadAllBenchmark.RunAsync(args);
 }
+// `-- lab-export-sql ...`: the usage export's SELECT, for bench/lab-export.sh's baselines.
+if (args is ["lab-export-sql", .. var sqlArgs])
+{
+    return Lethe.Benchmarks.Labs.LabExportSql.Run(sqlArgs);
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
 

@@ -12,6 +12,7 @@ public static class PostgresStorage
     {
         services.AddDbContext<LetheDb>(options => options.UseLethePostgres(connectionString));
         services.AddSingleton<Lethe.Jobs.IJobClaimer, PostgresJobClaim>();
+        services.AddSingleton<Lethe.Labs.ILabUsageCsvSource, PostgresLabUsageCsv>();
         return services;
     }
 

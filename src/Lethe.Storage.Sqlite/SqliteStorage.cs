@@ -12,6 +12,7 @@ public static class SqliteStorage
     {
         services.AddDbContext<LetheDb>(options => options.UseLetheSqlite(connectionString));
         services.AddSingleton<Lethe.Jobs.IJobClaimer, SqliteJobClaim>();
+        services.AddSingleton<Lethe.Labs.ILabUsageCsvSource, SqliteLabUsageCsv>();
         return services;
     }
 

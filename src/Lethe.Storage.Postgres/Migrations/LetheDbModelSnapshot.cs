@@ -606,6 +606,8 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("LeasedByVmId");
+
                     b.HasIndex("OwnerObjectId");
 
                     b.HasIndex("LabId", "NameKey");

@@ -598,6 +598,8 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("LeasedByVmId");
+
                     b.HasIndex("OwnerObjectId");
 
                     b.HasIndex("LabId", "NameKey");

@@ -53,66 +53,95 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
     protected override async Task<string> SweepAsync(CancellationToken ct)
         => JsonSerializer.Serialize(await RunAsync(Clock.GetUtcNow(), ct), JobQueue.Json);
 
+    /// VMs considered per query: the sweep's memory is one page, however many VMs have a schedule.
+    internal const int PageSize = 500;
+
     public async Task<Counts> RunAsync(DateTimeOffset now, CancellationToken ct)
     {
         var notices = 0;
         var sent = 0;
-        var candidates = await Db.LabVirtualMachines.AsNoTracking()
-            .Where(v => v.DeletedAt == null && v.Running && (v.ShutdownTime != null || v.Lab!.ShutdownTime != null))
-            .Select(v => new { Vm = v, v.Lab })
-            .ToListAsync(ct);
-        foreach (var c in candidates)
+        // Keyset paging on the primary key: each page is an index range, and no page depends on the
+        // notices added before it (the filter does not involve them).
+        var labs = new Dictionary<Guid, (Lab Lab, TimeZoneInfo Zone)>();
+        Guid? after = null;
+        while (true)
         {
-            var lab = c.Lab!;
-            var zone = TimeZoneInfo.FindSystemTimeZoneById(lab.TimeZoneId);
-            var scheduled = NextShutdown((c.Vm.ShutdownTime ?? lab.ShutdownTime)!.Value, zone, now);
-            if (!NoticeDue(scheduled, lab.ShutdownNoticeMinutes, now)
-                || await Db.LabShutdownNotices.AnyAsync(n => n.VmId == c.Vm.Id && n.ScheduledFor == scheduled, ct))
+            var query = Db.LabVirtualMachines.AsNoTracking()
+                .Where(v => v.DeletedAt == null && v.Running && (v.ShutdownTime != null || v.Lab!.ShutdownTime != null));
+            if (after is { } last)
             {
-                continue;
+                query = query.Where(v => v.Id.CompareTo(last) > 0);
             }
-            var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
-            var notice = new LabShutdownNotice
+            var page = await query.OrderBy(v => v.Id).Take(PageSize).ToListAsync(ct);
+            if (page.Count == 0)
             {
-                Id = Guid.CreateVersion7(now),
-                VmId = c.Vm.Id,
-                ScheduledFor = scheduled,
-                ShutdownAt = scheduled,
-                State = ShutdownNoticeState.Notified,
-                TokenHash = HashToken(token),
-                CreatedAt = now,
-            };
-            Db.LabShutdownNotices.Add(notice);
-            await Db.SaveChangesAsync(ct);
-            notices++;
-            var to = NotificationEmails.For(lab, c.Vm);
-            if (to is not null && mail.Enabled)
-            {
-                try
-                {
-                    await mail.SendAsync(mail.ComposeNotice(to, lab, c.Vm, scheduled, token), ct);
-                    notice.EmailSentAt = Clock.GetUtcNow();
-                    await Db.SaveChangesAsync(ct);
-                    sent++;
-                }
-                catch (Exception e) when (e is MailKit.ServiceNotConnectedException or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or IOException or System.Net.Sockets.SocketException)
-                {
-                    // The shutdown still happens on time; the failure is logged by VM, never by address.
-                    LogMailFailed(e, c.Vm.Id);
-                }
+                break;
             }
+            after = page[^1].Id;
+            foreach (var vm in page)
+            {
+                if (!labs.TryGetValue(vm.LabId, out var labAndZone))
+                {
+                    var found = await Db.Labs.AsNoTracking().FirstAsync(l => l.Id == vm.LabId, ct);
+                    labAndZone = (found, TimeZoneInfo.FindSystemTimeZoneById(found.TimeZoneId));
+                    labs[vm.LabId] = labAndZone;
+                }
+                var (lab, zone) = labAndZone;
+                var scheduled = NextShutdown((vm.ShutdownTime ?? lab.ShutdownTime)!.Value, zone, now);
+                if (!NoticeDue(scheduled, lab.ShutdownNoticeMinutes, now)
+                    || await Db.LabShutdownNotices.AnyAsync(n => n.VmId == vm.Id && n.ScheduledFor == scheduled, ct))
+                {
+                    continue;
+                }
+                var (wasSent, _) = await NotifyAsync(lab, vm, scheduled, now, ct);
+                notices++;
+                sent += wasSent ? 1 : 0;
+            }
+            // The notices of this page are saved; tracking them further would grow with the lab.
+            Db.ChangeTracker.Clear();
         }
-        // Due shutdowns: notified or postponed ones whose time has come.
-        var due = await Db.LabShutdownNotices
-            .Where(n => (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed) && n.ShutdownAt <= now)
-            .ToListAsync(ct);
-        foreach (var notice in due)
+        // Due shutdowns, notified or postponed ones whose time has come: two set-based statements.
+        var due = Db.LabShutdownNotices
+            .Where(n => (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed) && n.ShutdownAt <= now);
+        await Db.LabVirtualMachines.Where(v => due.Any(n => n.VmId == v.Id))
+            .ExecuteUpdateAsync(set => set.SetProperty(v => v.Running, false), ct);
+        var shutDown = await due.ExecuteUpdateAsync(set => set.SetProperty(n => n.State, ShutdownNoticeState.ShutDown), ct);
+        return new Counts(notices, sent, shutDown);
+    }
+
+    private async Task<(bool Sent, LabShutdownNotice Notice)> NotifyAsync(Lab lab, LabVirtualMachine vm, DateTimeOffset scheduled, DateTimeOffset now, CancellationToken ct)
+    {
+        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+        var notice = new LabShutdownNotice
         {
-            await Db.LabVirtualMachines.Where(v => v.Id == notice.VmId).ExecuteUpdateAsync(set => set.SetProperty(v => v.Running, false), ct);
-            notice.State = ShutdownNoticeState.ShutDown;
-        }
+            Id = Guid.CreateVersion7(now),
+            VmId = vm.Id,
+            ScheduledFor = scheduled,
+            ShutdownAt = scheduled,
+            State = ShutdownNoticeState.Notified,
+            TokenHash = HashToken(token),
+            CreatedAt = now,
+        };
+        Db.LabShutdownNotices.Add(notice);
         await Db.SaveChangesAsync(ct);
-        return new Counts(notices, sent, due.Count);
+        var to = NotificationEmails.For(lab, vm);
+        if (to is null || !mail.Enabled)
+        {
+            return (false, notice);
+        }
+        try
+        {
+            await mail.SendAsync(mail.ComposeNotice(to, lab, vm, scheduled, token), ct);
+            notice.EmailSentAt = Clock.GetUtcNow();
+            await Db.SaveChangesAsync(ct);
+            return (true, notice);
+        }
+        catch (Exception e) when (e is MailKit.ServiceNotConnectedException or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or IOException or System.Net.Sockets.SocketException)
+        {
+            // The shutdown still happens on time; the failure is logged by VM, never by address.
+            LogMailFailed(e, vm.Id);
+            return (false, notice);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The auto-shutdown notice of VM {VmId} could not be sent.")]

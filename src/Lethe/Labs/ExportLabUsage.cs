@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using CsvHelper;
 using Lethe.Blobs;
 using Lethe.Jobs;
 using Microsoft.EntityFrameworkCore;
@@ -28,7 +27,7 @@ public sealed record LabUsageExportResult(string Container, string Folder, strin
 
 /// Seed 002's exportLabResourceUsage: virtualmachines.csv and disks.csv of the resources that existed
 /// in the window, to a SAS URI or to the lab's own storage. A durable job: each file is one checkpointed step.
-public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWriter sas) : IJobHandler
+public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWriter sas, ILabUsageCsvSource source) : IJobHandler
 {
     public const string JobKind = "labs.export-usage";
     public const string Container = "labresourceusage";
@@ -93,45 +92,6 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
         return $"{lab.Name}/{lab.Id:D}/{end.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}/{startPart}/";
     }
 
-    /// The resources that existed at any time in the window.
-    public static IQueryable<LabVirtualMachine> VirtualMachinesIn(LetheDb db, Guid labId, DateTimeOffset? start, DateTimeOffset end)
-    {
-        ArgumentNullException.ThrowIfNull(db);
-        var query = db.LabVirtualMachines.AsNoTracking().Where(v => v.LabId == labId && v.CreatedAt <= end);
-        return start is { } s ? query.Where(v => v.DeletedAt == null || v.DeletedAt >= s) : query;
-    }
-
-    public static IQueryable<LabDisk> DisksIn(LetheDb db, Guid labId, DateTimeOffset? start, DateTimeOffset end)
-    {
-        ArgumentNullException.ThrowIfNull(db);
-        var query = db.LabDisks.AsNoTracking().Where(d => d.LabId == labId && d.CreatedAt <= end);
-        return start is { } s ? query.Where(d => d.DeletedAt == null || d.DeletedAt >= s) : query;
-    }
-
-    /// Writes virtualmachines.csv of the window to <paramref name="destination"/>; returns the rows written.
-    public static async Task<long> WriteVirtualMachinesAsync(LetheDb db, Lab lab, DateTimeOffset? start, DateTimeOffset end, Stream destination, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(lab);
-        var rows = VirtualMachinesIn(db, lab.Id, start, end).OrderBy(v => v.CreatedAt).ThenBy(v => v.Id)
-            .AsAsyncEnumerable().Select(v => LabUsageRows.ToRow(lab, v));
-        await using var csv = CsvWriter.Create(destination, leaveOpen: true);
-        await csv.WriteRecordsAsync(rows, ct);
-        await csv.FlushAsync(ct);
-        return csv.RecordCount - 1;
-    }
-
-    public static async Task<long> WriteDisksAsync(LetheDb db, Lab lab, DateTimeOffset? start, DateTimeOffset end, Stream destination, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(lab);
-        var rows = DisksIn(db, lab.Id, start, end).OrderBy(d => d.CreatedAt).ThenBy(d => d.Id)
-            .Select(d => new { Disk = d, VmName = db.LabVirtualMachines.Where(v => v.Id == d.LeasedByVmId).Select(v => v.Name).FirstOrDefault() })
-            .AsAsyncEnumerable().Select(x => LabUsageRows.ToRow(lab, x.Disk, x.VmName));
-        await using var csv = CsvWriter.Create(destination, leaveOpen: true);
-        await csv.WriteRecordsAsync(rows, ct);
-        await csv.FlushAsync(ct);
-        return csv.RecordCount - 1;
-    }
-
     private sealed record Checkpoint(List<LabUsageExportFile> Done);
 
     public async Task RunAsync(JobContext context, CancellationToken ct)
@@ -141,40 +101,26 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
         var lab = await db.Labs.AsNoTracking().FirstOrDefaultAsync(l => l.Id == payload.LabId, ct)
             ?? throw new InvalidOperationException("The lab was deleted before its usage export ran.");
         var done = context.Job.Checkpoint is { } json ? JsonSerializer.Deserialize<Checkpoint>(json, JobQueue.Json)!.Done : [];
-        // Both files are written to local temporary files first: only complete files are uploaded,
-        // and each upload is committed at its end, so no part of a file is ever visible.
-        var steps = new (string Name, Func<Stream, Task<long>> Write)[]
-        {
-            (VirtualMachinesFile, s => WriteVirtualMachinesAsync(db, lab, payload.Start, payload.End, s, ct)),
-            (DisksFile, s => WriteDisksAsync(db, lab, payload.Start, payload.End, s, ct)),
-        };
-        foreach (var (name, write) in steps)
+        // Each file streams from the database straight into the destination, whose put commits at the end
+        // (a rename on the file system, a block list on Azure): readers see the old state or the whole file.
+        foreach (var (name, file) in new[] { (VirtualMachinesFile, LabUsageFile.VirtualMachines), (DisksFile, LabUsageFile.Disks) })
         {
             if (done.Any(f => f.Name == name))
             {
                 continue;
             }
-            var path = Path.GetTempFileName();
-            try
+            await using (var csv = await source.OpenAsync(db, LabUsageQuery.For(lab, file, payload.Start, payload.End), ct))
             {
-                await using var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
-                var rows = await write(file);
-                var bytes = file.Length;
-                file.Position = 0;
                 var blobName = payload.Folder + name;
                 if (payload.SasUri is { } uri)
                 {
-                    await sas.UploadAsync(new Uri(uri), Container, blobName, file, ct);
+                    await sas.UploadAsync(new Uri(uri), Container, blobName, csv, ct);
                 }
                 else
                 {
-                    await blobs.PutAsync(Container, blobName, file, "text/csv", ct);
+                    await blobs.PutAsync(Container, blobName, csv, "text/csv", ct);
                 }
-                done.Add(new LabUsageExportFile(name, rows, bytes));
-            }
-            finally
-            {
-                File.Delete(path);
+                done.Add(new LabUsageExportFile(name, csv.Rows, csv.Bytes));
             }
             await context.CheckpointAsync(JsonSerializer.Serialize(new Checkpoint(done), JobQueue.Json), 50 * done.Count, ct);
         }

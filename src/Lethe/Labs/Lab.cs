@@ -215,6 +215,8 @@ internal sealed class LabDiskConfiguration : IEntityTypeConfiguration<LabDisk>
         b.HasOne<Lab>().WithMany().HasForeignKey(x => x.LabId).OnDelete(DeleteBehavior.Cascade);
         b.HasIndex(x => new { x.LabId, x.NameKey });
         b.HasIndex(x => x.OwnerObjectId);
+        // Deleting a VM detaches its disks, and the export joins a disk to its VM: both look disks up by VM.
+        b.HasIndex(x => x.LeasedByVmId);
     }
 }
 

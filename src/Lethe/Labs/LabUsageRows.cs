@@ -57,6 +57,8 @@ public sealed partial record DiskUsageRow
     public string? LeasedByVmId { get; init; }
 }
 
+/// The rows of the usage export as objects: the reference the providers' SQL is tested against (and what
+/// tests read the files back into). The export itself has the database format the rows (<see cref="ILabUsageCsvSource"/>).
 public static class LabUsageRows
 {
     /// ISO 8601 in UTC, to the second.
@@ -64,6 +66,22 @@ public static class LabUsageRows
 
     public const string Active = "Active";
     public const string Inactive = "Inactive";
+
+    /// The header of virtualmachines.csv: the properties of <see cref="VirtualMachineUsageRow"/>, in order.
+    public static readonly IReadOnlyList<string> VirtualMachineColumns =
+    [
+        "SubscriptionId", "LabUId", "LabName", "LabResourceId", "ResourceGroupName", "ResourceId", "ResourceUId", "Name",
+        "CreatedTime", "DeletedDate", "ResourceOwner", "PricingTier", "ResourceStatus", "ComputeResourceId", "Claimable",
+        "EnvironmentId", "ExpirationDate", "GalleryImageReferenceVersion", "GalleryImageReferenceOffer",
+        "GalleryImageReferencePublisher", "GalleryImageReferenceSku", "GalleryImageReferenceOsType", "CustomImageId",
+    ];
+
+    /// The header of disks.csv: the properties of <see cref="DiskUsageRow"/>, in order.
+    public static readonly IReadOnlyList<string> DiskColumns =
+    [
+        "SubscriptionId", "LabUId", "LabName", "LabResourceId", "ResourceGroupName", "ResourceId", "ResourceUId", "Name",
+        "CreatedTime", "DeletedDate", "ResourceStatus", "DiskBlobName", "DiskSizeGB", "DiskType", "LeasedByVmId",
+    ];
 
     /// What an anonymized owner reads as: the all-zero GUID, so the column keeps its type.
     public static readonly Guid AnonymousOwner = Guid.Empty;
