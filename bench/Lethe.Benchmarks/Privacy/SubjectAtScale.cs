@@ -137,12 +137,18 @@ public static class SubjectAtScale
         services.AddSingleton(TimeProvider.System);
         services.AddDbContext<LetheDb>(o => o.UseLethePostgres(connection));
         services.AddSingleton<AuthorIds>();
+        // The tables and the modules' own sources, as the server has them; the gallery's own source needs the
+        // in-memory catalog and the subject has no gallery rows, so its tables get the generic source here.
+        var blobRoot = Path.Combine(Path.GetTempPath(), "lethe-privacy-bench-blobs");
+        services.AddSingleton<Lethe.Blobs.IBlobStore>(sp => new Lethe.Blobs.FileSystemBlobStore(blobRoot, new Lethe.Blobs.BlobOptions(), TimeProvider.System));
         services.AddSingleton(sp =>
         {
             using var scope = sp.CreateScope();
             var model = scope.ServiceProvider.GetRequiredService<LetheDb>().GetService<Microsoft.EntityFrameworkCore.Metadata.IDesignTimeModel>().Model;
-            return PersonalDataMap.Build(model, [WorkspacesPrivacy.HistoryDocuments]);
+            return PersonalDataMap.Build(model, [WorkspacesPrivacy.HistoryDocuments, LabUsageExportLocation]);
         });
+        services.AddSingleton(new PersonalDataSourceFactory(sp => LabsPrivacy.Sources(sp.GetRequiredService<LetheDb>(), sp.GetRequiredService<PersonalDataMap>(), sp.GetRequiredService<Lethe.Blobs.IBlobStore>())));
+        services.AddSingleton(new PersonalDataSourceFactory(sp => WorkspacesPrivacy.Sources(sp.GetRequiredService<LetheDb>(), sp.GetRequiredService<PersonalDataMap>(), sp.GetRequiredService<Lethe.Blobs.IBlobStore>())));
         services.AddScoped<PersonalDataSources>();
         await using var provider = services.BuildServiceProvider();
         await using var run = provider.CreateAsyncScope();
@@ -152,13 +158,10 @@ public static class SubjectAtScale
         var exported = 0;
         await foreach (var (source, record) in sources.ExportAsync(keys, CancellationToken.None))
         {
-            if (source.Location.Kind == "table")
-            {
-                _ = record.ToJsonString();
-                exported++;
-            }
+            _ = record.ToJsonString();
+            exported += source.Location.Kind == "table" ? 1 : 0;
         }
-        foreach (var located in sources.InOrder.Where(s => s.Location.Kind == "table"))
+        foreach (var located in sources.InOrder)
         {
             await located.Source.EraseAsync(keys, new ErasureContext(Pseudonym.New(), DateTimeOffset.UtcNow, AnonymizeNow: true), CancellationToken.None);
         }
@@ -169,6 +172,10 @@ public static class SubjectAtScale
         }
         return (engine.Elapsed.TotalMilliseconds, sql.Elapsed.TotalMilliseconds);
     }
+
+    private static readonly PersonalBlobLocation LabUsageExportLocation = new(
+        "Labs", ExportLabUsage.Container, LabsPrivacy.UsageExportSource.Prefix, PersonalDataCategory.Identifier, SubjectKind.ObjectId,
+        ErasureStrategy.RetainThenAnonymize, "Lab usage exports", Sweep: AnonymizeLabPersonalData.JobKind, RetentionDays: 30);
 
     /// 1,000 records: the account, 499 telemetry events, 250 job runs, 100 VMs with 150 cost records.
     private static async Task AddSubjectAsync(LetheDb db, Guid subject, string email)

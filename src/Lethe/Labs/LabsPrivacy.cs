@@ -98,9 +98,10 @@ public static class LabsPrivacy
             }
             var owners = keys.ObjectIds.Select(id => (Guid?)id).ToList();
             var emails = keys.Emails.ToList();
-            var matched = await rows.Select(v => new { v.Id, v.LabId, v.DeletedAt, v.NotificationEmailRemovedAt, Days = v.Lab!.AnonymizeAfterDays }).ToListAsync(ct);
+            var matched = await rows.Select(v => new { v.Id, v.LabId, v.DeletedAt, Days = v.Lab!.AnonymizeAfterDays }).ToListAsync(ct);
+            // A live VM is deleted (or its email removed) now; a deleted one is retained from its deletion.
             var date = matched.Count == 0 ? (DateTimeOffset?)null
-                : matched.Max(v => AnonymousOn(v.DeletedAt ?? v.NotificationEmailRemovedAt ?? context.Now, v.Days));
+                : matched.Max(v => AnonymousOn(v.DeletedAt ?? context.Now, v.Days));
             if (context.DryRun)
             {
                 return Outcome(matched.Count, date, context);
