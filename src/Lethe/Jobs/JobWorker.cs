@@ -22,6 +22,10 @@ internal sealed partial class JobWorker(
     // job must be recorded, a running one handed back), so it gets its own short deadline.
     private static readonly TimeSpan BookkeepingTimeout = TimeSpan.FromSeconds(15);
 
+    /// Lost leases (the worker died) do not count against <see cref="Job.MaxAttempts"/>; only a job
+    /// that loses this many is given up, as it likely brings its workers down itself.
+    internal const int MaxLostLeases = 25;
+
     private readonly JobOptions _options = options.Value;
 
     // Distinguishes this process's loops from other processes' in LeaseOwner, for operators.
@@ -99,10 +103,10 @@ internal sealed partial class JobWorker(
 
     private async Task<Outcome> RunAsync(Job job, string owner, CancellationToken stoppingToken)
     {
-        if (job.Attempt > job.MaxAttempts)
+        if (job.LostLeases > MaxLostLeases)
         {
-            // Claimed back from a worker that died during the last attempt: do not start another.
-            return new Outcome.Failed($"The last attempt ({job.MaxAttempts} of {job.MaxAttempts}) did not finish: its worker stopped and its lease expired.", Retry: false);
+            // Claimed back again and again from workers that died: the job itself likely kills them.
+            return new Outcome.Failed($"The job's worker stopped {job.LostLeases} times before it finished; it is not started again.", Retry: false, Counted: false);
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -120,7 +124,7 @@ internal sealed partial class JobWorker(
                     handlers.Count == 0
                         ? $"No handler is registered for job kind '{job.Kind}'."
                         : $"Several handlers are registered for job kind '{job.Kind}'.",
-                    Retry: false);
+                    Retry: false, Counted: true);
             }
             await handlers[0].RunAsync(context, running.Token);
             return new Outcome.Succeeded(context.Result);
@@ -140,7 +144,7 @@ internal sealed partial class JobWorker(
         catch (Exception ex)
         {
             LogHandlerFailed(ex, job.Id, job.Kind, job.Attempt);
-            return new Outcome.Failed(JobError.Describe(ex), Retry: true);
+            return new Outcome.Failed(JobError.Describe(ex), Retry: context.RetryOnError, Counted: true);
         }
         finally
         {
@@ -205,9 +209,9 @@ internal sealed partial class JobWorker(
         var (recorded, what) = outcome switch
         {
             Outcome.Succeeded s => (await JobLease.CompleteAsync(db, job, owner, s.Result, now, ct), "succeeded"),
-            Outcome.Failed { Retry: true } f when job.Attempt < job.MaxAttempts
-                => (await JobLease.RetryAsync(db, job, owner, f.Error, now + Backoff.For(job.Attempt), ct), "failed, to be retried"),
-            Outcome.Failed f => (await JobLease.FailAsync(db, job, owner, f.Error, now, ct), "failed"),
+            Outcome.Failed { Retry: true } f when job.Failures + 1 < job.MaxAttempts
+                => (await JobLease.RetryAsync(db, job, owner, f.Error, now + Backoff.For(job.Failures + 1), ct), "failed, to be retried"),
+            Outcome.Failed f => (await JobLease.FailAsync(db, job, owner, f.Error, f.Counted, now, ct), "failed"),
             Outcome.Stopped => (await JobLease.ReleaseAsync(db, job, owner, now, ct), "handed back at shutdown"),
             _ => throw new InvalidOperationException($"Unexpected outcome {outcome}."),
         };
@@ -226,7 +230,7 @@ internal sealed partial class JobWorker(
     {
         public sealed record Succeeded(string? Result) : Outcome;
 
-        public sealed record Failed(string Error, bool Retry) : Outcome;
+        public sealed record Failed(string Error, bool Retry, bool Counted) : Outcome;
 
         /// The process is stopping: hand the job back.
         public sealed record Stopped : Outcome;

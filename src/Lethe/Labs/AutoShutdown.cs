@@ -9,7 +9,7 @@ namespace Lethe.Labs;
 /// Seed 002's auto-shutdown: each VM shuts down daily at its own time or its lab's (in the lab's time
 /// zone). The notice goes to the VM's email (else the lab's) the lab's notice time before, with a link
 /// to postpone or skip; then the shutdown happens, later, or not, as the user chose. Runs every minute.
-public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail mail, ILogger<AutoShutdown> logger) : RecurringJob(db, clock)
+public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail mail, ILogger<AutoShutdown> logger) : RecurringJob(db, clock, logger)
 {
     public const string JobKind = "labs.auto-shutdown";
 
@@ -53,70 +53,91 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
     protected override async Task<string> SweepAsync(CancellationToken ct)
         => JsonSerializer.Serialize(await RunAsync(Clock.GetUtcNow(), ct), JobQueue.Json);
 
+    /// One run: notices that are due, then shutdowns that are due. Each VM is one record: a VM whose
+    /// notice or shutdown keeps failing is set aside and reported, and the other VMs go on.
     public async Task<Counts> RunAsync(DateTimeOffset now, CancellationToken ct)
     {
         var notices = 0;
         var sent = 0;
+        var shutDown = 0;
+        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
         var candidates = await Db.LabVirtualMachines.AsNoTracking()
-            .Where(v => v.DeletedAt == null && v.Running && (v.ShutdownTime != null || v.Lab!.ShutdownTime != null))
+            .Where(v => v.DeletedAt == null && v.Running && (v.ShutdownTime != null || v.Lab!.ShutdownTime != null) && !setAside.Contains(v.Id))
             .Select(v => new { Vm = v, v.Lab })
             .ToListAsync(ct);
         foreach (var c in candidates)
         {
-            var lab = c.Lab!;
-            var zone = TimeZoneInfo.FindSystemTimeZoneById(lab.TimeZoneId);
-            var scheduled = NextShutdown((c.Vm.ShutdownTime ?? lab.ShutdownTime)!.Value, zone, now);
-            if (!NoticeDue(scheduled, lab.ShutdownNoticeMinutes, now)
-                || await Db.LabShutdownNotices.AnyAsync(n => n.VmId == c.Vm.Id && n.ScheduledFor == scheduled, ct))
+            await TryRecordAsync(c.Vm.Id.ToString(), async token =>
             {
-                continue;
-            }
-            var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
-            var notice = new LabShutdownNotice
-            {
-                Id = Guid.CreateVersion7(now),
-                VmId = c.Vm.Id,
-                ScheduledFor = scheduled,
-                ShutdownAt = scheduled,
-                State = ShutdownNoticeState.Notified,
-                TokenHash = HashToken(token),
-                CreatedAt = now,
-            };
-            Db.LabShutdownNotices.Add(notice);
-            await Db.SaveChangesAsync(ct);
-            notices++;
-            var to = NotificationEmails.For(lab, c.Vm);
-            if (to is not null && mail.Enabled)
-            {
-                try
-                {
-                    await mail.SendAsync(mail.ComposeNotice(to, lab, c.Vm, scheduled, token), ct);
-                    notice.EmailSentAt = Clock.GetUtcNow();
-                    await Db.SaveChangesAsync(ct);
-                    sent++;
-                }
-                catch (Exception e) when (e is MailKit.ServiceNotConnectedException or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or IOException or System.Net.Sockets.SocketException)
-                {
-                    // The shutdown still happens on time; the failure is logged by VM, never by address.
-                    LogMailFailed(e, c.Vm.Id);
-                }
-            }
+                var (notified, mailed) = await NotifyAsync(c.Vm, c.Lab!, now, token);
+                notices += notified ? 1 : 0;
+                sent += mailed ? 1 : 0;
+            }, ct);
         }
         // Due shutdowns: notified or postponed ones whose time has come.
-        var due = await Db.LabShutdownNotices
-            .Where(n => (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed) && n.ShutdownAt <= now)
+        var due = await Db.LabShutdownNotices.AsNoTracking()
+            .Where(n => (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed) && n.ShutdownAt <= now
+                && !setAside.Contains(n.VmId))
+            .Select(n => new { n.Id, n.VmId })
             .ToListAsync(ct);
         foreach (var notice in due)
         {
-            await Db.LabVirtualMachines.Where(v => v.Id == notice.VmId).ExecuteUpdateAsync(set => set.SetProperty(v => v.Running, false), ct);
-            notice.State = ShutdownNoticeState.ShutDown;
+            var done = await TryRecordAsync(notice.VmId.ToString(), async token =>
+            {
+                await using var transaction = await Db.Database.BeginTransactionAsync(token);
+                await Db.LabVirtualMachines.Where(v => v.Id == notice.VmId).ExecuteUpdateAsync(set => set.SetProperty(v => v.Running, false), token);
+                await Db.LabShutdownNotices.Where(n => n.Id == notice.Id).ExecuteUpdateAsync(set => set.SetProperty(n => n.State, ShutdownNoticeState.ShutDown), token);
+                await transaction.CommitAsync(token);
+            }, ct);
+            shutDown += done ? 1 : 0;
         }
+        return new Counts(notices, sent, shutDown);
+    }
+
+    private async Task<(bool Notified, bool Mailed)> NotifyAsync(LabVirtualMachine vm, Lab lab, DateTimeOffset now, CancellationToken ct)
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(lab.TimeZoneId);
+        var scheduled = NextShutdown((vm.ShutdownTime ?? lab.ShutdownTime)!.Value, zone, now);
+        if (!NoticeDue(scheduled, lab.ShutdownNoticeMinutes, now)
+            || await Db.LabShutdownNotices.AnyAsync(n => n.VmId == vm.Id && n.ScheduledFor == scheduled, ct))
+        {
+            return (false, false);
+        }
+        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+        var notice = new LabShutdownNotice
+        {
+            Id = Guid.CreateVersion7(now),
+            VmId = vm.Id,
+            ScheduledFor = scheduled,
+            ShutdownAt = scheduled,
+            State = ShutdownNoticeState.Notified,
+            TokenHash = HashToken(token),
+            CreatedAt = now,
+        };
+        Db.LabShutdownNotices.Add(notice);
         await Db.SaveChangesAsync(ct);
-        return new Counts(notices, sent, due.Count);
+        var to = NotificationEmails.For(lab, vm);
+        if (to is null || !mail.Enabled)
+        {
+            return (true, false);
+        }
+        try
+        {
+            await mail.SendAsync(mail.ComposeNotice(to, lab, vm, scheduled, token), ct);
+            notice.EmailSentAt = Clock.GetUtcNow();
+            await Db.SaveChangesAsync(ct);
+            return (true, true);
+        }
+        catch (Exception e) when (e is MailKit.ServiceNotConnectedException or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or IOException or System.Net.Sockets.SocketException)
+        {
+            // The shutdown still happens on time; the failure is logged by VM, never by address.
+            LogMailFailed(Logger, e, vm.Id);
+            return (true, false);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The auto-shutdown notice of VM {VmId} could not be sent.")]
-    private partial void LogMailFailed(Exception e, Guid vmId);
+    private static partial void LogMailFailed(ILogger logger, Exception e, Guid vmId);
 }
 
 /// What the notice's link lets its holder do: postpone (by a chosen time) or skip the one shutdown.
