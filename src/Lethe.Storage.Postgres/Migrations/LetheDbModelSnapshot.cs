@@ -1267,15 +1267,6 @@ namespace Lethe.Storage.Postgres.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Lethe.Workspaces.Workspace", b =>
-                {
-                    b.HasOne("Lethe.Resources.ResourceGroup", null)
-                        .WithMany()
-                        .HasForeignKey("SubscriptionId", "ResourceGroupKey")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Lethe.Workspaces.WorkspaceAsset", b =>
                 {
                     b.HasOne("Lethe.Workspaces.Workspace", null)

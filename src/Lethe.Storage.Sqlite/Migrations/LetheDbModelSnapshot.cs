@@ -1257,15 +1257,6 @@ namespace Lethe.Storage.Sqlite.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Lethe.Workspaces.Workspace", b =>
-                {
-                    b.HasOne("Lethe.Resources.ResourceGroup", null)
-                        .WithMany()
-                        .HasForeignKey("SubscriptionId", "ResourceGroupKey")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("Lethe.Workspaces.WorkspaceAsset", b =>
                 {
                     b.HasOne("Lethe.Workspaces.Workspace", null)

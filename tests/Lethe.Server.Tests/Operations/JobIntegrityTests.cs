@@ -132,11 +132,11 @@ public sealed class JobIntegrityTests(SweepServers servers) : IClassFixture<Swee
         var host = await servers.GetAsync(DatabaseProvider.Postgres);
         var (subscription, op) = await host.NewSubscriptionAsync(Ct);
         await op.CreateOrUpdateResourceGroupAsync(subscription, "rg", "westeurope", Ct);
-        await op.CreateOrUpdateWorkspaceAsync(subscription, "rg", "ws", new CreateWorkspaceRequest("westeurope"), Ct);
+        await op.CreateOrUpdateWorkspaceAsync(subscription, "rg", "ws-retry", new CreateWorkspaceRequest("westeurope"), Ct);
         var workspace = await host.WithDbAsync(db => db.Workspaces.Where(w => w.SubscriptionId == subscription).Select(w => w.Id).SingleAsync(Ct));
         await host.PoisonAsync("Workspaces", workspace, Ct, "DELETE");
 
-        var operation = await op.PurgeWorkspaceAsync(subscription, "rg", "ws", Ct);
+        var operation = await op.PurgeWorkspaceAsync(subscription, "rg", "ws-retry", Ct);
         var id = Guid.Parse(operation.Split('/')[^1]);
         await WaitAsync(host, id, j => j.State == JobState.Pending && j.Failures == 1);
         var waiting = await op.GetOperationAsync(operation, Ct);
@@ -146,7 +146,7 @@ public sealed class JobIntegrityTests(SweepServers servers) : IClassFixture<Swee
         Assert.NotNull(waiting.NextAttemptAt);
         Assert.InRange(waiting.NextAttemptAt.Value, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddSeconds(11));
         // Asked again while it waits: the same operation, not a second job.
-        Assert.Equal(operation, await op.PurgeWorkspaceAsync(subscription, "rg", "ws", Ct));
+        Assert.Equal(operation, await op.PurgeWorkspaceAsync(subscription, "rg", "ws-retry", Ct));
         var resource = await host.WithDbAsync(db => db.Jobs.Where(j => j.Id == id).Select(j => j.ResourceId).SingleAsync(Ct));
         Assert.Equal(1, await host.WithDbAsync(db => db.Jobs.CountAsync(j => j.Kind == PurgeWorkspace.JobKind && j.ResourceId == resource, Ct)));
 

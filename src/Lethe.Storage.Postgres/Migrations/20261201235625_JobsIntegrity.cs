@@ -1,8 +1,10 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Lethe.Storage.Sqlite.Migrations
+namespace Lethe.Storage.Postgres.Migrations
 {
     /// <inheritdoc />
     public partial class JobsIntegrity : Migration
@@ -10,24 +12,28 @@ namespace Lethe.Storage.Sqlite.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropForeignKey(
+                name: "FK_Workspaces_ResourceGroups_SubscriptionId_ResourceGroupKey",
+                table: "Workspaces");
+
             migrationBuilder.AddColumn<bool>(
                 name: "Exclusive",
                 table: "Jobs",
-                type: "INTEGER",
+                type: "boolean",
                 nullable: false,
                 defaultValue: false);
 
             migrationBuilder.AddColumn<int>(
                 name: "Failures",
                 table: "Jobs",
-                type: "INTEGER",
+                type: "integer",
                 nullable: false,
                 defaultValue: 0);
 
             migrationBuilder.AddColumn<int>(
                 name: "LostLeases",
                 table: "Jobs",
-                type: "INTEGER",
+                type: "integer",
                 nullable: false,
                 defaultValue: 0);
 
@@ -35,10 +41,10 @@ namespace Lethe.Storage.Sqlite.Migrations
                 name: "DataProtectionKeys",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    FriendlyName = table.Column<string>(type: "TEXT", nullable: true),
-                    Xml = table.Column<string>(type: "TEXT", nullable: true)
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    FriendlyName = table.Column<string>(type: "text", nullable: true),
+                    Xml = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -49,13 +55,13 @@ namespace Lethe.Storage.Sqlite.Migrations
                 name: "SetAsideRecords",
                 columns: table => new
                 {
-                    Kind = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
-                    RecordKey = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
-                    Failures = table.Column<int>(type: "INTEGER", nullable: false),
-                    SetAside = table.Column<bool>(type: "INTEGER", nullable: false),
-                    LastError = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: false),
-                    FirstFailedAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    LastFailedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                    Kind = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    RecordKey = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Failures = table.Column<int>(type: "integer", nullable: false),
+                    SetAside = table.Column<bool>(type: "boolean", nullable: false),
+                    LastError = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false),
+                    FirstFailedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LastFailedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -94,6 +100,14 @@ namespace Lethe.Storage.Sqlite.Migrations
             migrationBuilder.DropColumn(
                 name: "LostLeases",
                 table: "Jobs");
+
+            migrationBuilder.AddForeignKey(
+                name: "FK_Workspaces_ResourceGroups_SubscriptionId_ResourceGroupKey",
+                table: "Workspaces",
+                columns: new[] { "SubscriptionId", "ResourceGroupKey" },
+                principalTable: "ResourceGroups",
+                principalColumns: new[] { "SubscriptionId", "NameKey" },
+                onDelete: ReferentialAction.Restrict);
         }
     }
 }
