@@ -66,6 +66,9 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContract
         using var self = System.Diagnostics.Process.GetCurrentProcess();
         var inProgress = Path.Join(folders.Temporary, $"{FileSystemBlobStore.WriterName(Environment.ProcessId, self.StartTime.ToUniversalTime().Ticks)}-{Guid.NewGuid():N}");
         await File.WriteAllTextAsync(inProgress, "being written", Ct);
+        // Both written just now, by the store's clock: only their writers tell them apart.
+        File.SetLastWriteTimeUtc(debris, Time.GetUtcNow().UtcDateTime);
+        File.SetLastWriteTimeUtc(inProgress, Time.GetUtcNow().UtcDateTime);
 
         await Store.PurgeExpiredAsync(Time.GetUtcNow(), Ct);
 
