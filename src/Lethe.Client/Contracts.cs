@@ -25,7 +25,9 @@ public sealed record RoleAssignmentProperties(string Scope, Guid PrincipalId, st
 /// Grant a role at a scope, to a principal named by object ID or (in the body only, never the URL) by email.
 public sealed record CreateRoleAssignmentRequest(string Scope, string RoleDefinitionName, Guid? PrincipalId = null, string? PrincipalEmail = null);
 
-/// The status of long work, at the URL a 202 answer names in its Azure-AsyncOperation header.
+/// The status of long work, at the URL a 202 answer names in its Azure-AsyncOperation header. While it
+/// is in progress after a failed try or a worker that stopped, <see cref="Attempt"/>,
+/// <see cref="LastError"/> and <see cref="NextAttemptAt"/> say so (<see cref="Error"/> is for the end).
 public sealed record OperationStatus(
     string Id,
     string Name,
@@ -34,7 +36,10 @@ public sealed record OperationStatus(
     DateTimeOffset? StartTime,
     DateTimeOffset? EndTime,
     OperationError? Error,
-    [property: JsonPropertyName("properties")] System.Text.Json.JsonElement? Properties = null);
+    [property: JsonPropertyName("properties")] System.Text.Json.JsonElement? Properties = null,
+    int Attempt = 0,
+    string? LastError = null,
+    DateTimeOffset? NextAttemptAt = null);
 
 public sealed record OperationError(string Code, string Message);
 

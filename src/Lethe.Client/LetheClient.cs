@@ -91,6 +91,11 @@ public sealed partial class LetheClient
     public Task<OperationStatus> GetOperationAsync(string operation, CancellationToken ct = default)
         => SendAsync<OperationStatus>(HttpMethod.Get, Guid.TryParse(operation, out var id) ? $"operations/{id:D}" : operation, null, ct);
 
+    /// Queues a failed operation again; its work resumes from its last checkpoint. 409 when it has not
+    /// failed, or when another operation of its kind holds its resource.
+    public Task<OperationStatus> RetryOperationAsync(string operation, CancellationToken ct = default)
+        => SendAsync<OperationStatus>(HttpMethod.Post, (Guid.TryParse(operation, out var id) ? $"operations/{id:D}" : operation.TrimEnd('/')) + "/retry", null, ct);
+
     /// Polls until the operation ends, reporting its percent complete.
     public async Task<OperationStatus> WaitForOperationAsync(string operation, IProgress<int>? progress = null, TimeSpan? pollInterval = null, CancellationToken ct = default)
     {

@@ -16,6 +16,7 @@ public static class LetheServer
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
         builder.AddLetheStorage();
+        builder.AddLetheDataProtection();
         builder.AddLetheIdentity();
         builder.AddLetheWork();
         builder.AddLetheApi();

@@ -20,6 +20,7 @@ internal sealed class PostgresJobClaim : IJobClaimer
                 "LeaseOwner" = {owner},
                 "LeaseUntil" = {until},
                 "Attempt" = "Attempt" + 1,
+                "LostLeases" = "LostLeases" + CASE WHEN "State" = {running} THEN 1 ELSE 0 END,
                 "StartedAt" = COALESCE("StartedAt", {at})
             WHERE "Id" = (
                 SELECT "Id" FROM "Jobs"

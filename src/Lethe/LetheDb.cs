@@ -1,6 +1,7 @@
 using Lethe.Identity;
 using Lethe.Jobs;
 using Lethe.Resources;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -12,7 +13,7 @@ namespace Lethe;
 /// a partial file in its own folder and configures its entities with IEntityTypeConfiguration classes,
 /// which OnModelCreating picks up from this assembly.
 public sealed partial class LetheDb(DbContextOptions<LetheDb> options)
-    : IdentityUserContext<LetheUser, Guid, LetheUserClaim, LetheUserLogin, LetheUserToken>(options)
+    : IdentityUserContext<LetheUser, Guid, LetheUserClaim, LetheUserLogin, LetheUserToken>(options), IDataProtectionKeyContext
 {
     public const string SqliteProvider = "Microsoft.EntityFrameworkCore.Sqlite";
 
@@ -21,6 +22,12 @@ public sealed partial class LetheDb(DbContextOptions<LetheDb> options)
     public DbSet<RoleAssignment> RoleAssignments => Set<RoleAssignment>();
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<DeploymentSecret> DeploymentSecrets => Set<DeploymentSecret>();
+    public DbSet<SetAsideRecord> SetAsideRecords => Set<SetAsideRecord>();
+
+    /// ASP.NET Core Data Protection's key ring, shared by every node (see Lethe.Server's DataProtection).
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public const string LiveExclusiveJobIndex = "IX_Jobs_LiveExclusive";
 
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
@@ -98,6 +105,18 @@ public sealed partial class LetheDb(DbContextOptions<LetheDb> options)
             // Claims look for due pending work and expired leases.
             j.HasIndex(x => new { x.State, x.RunAfter });
             j.HasIndex(x => x.RequestedBy);
+            // One live exclusive job per kind and resource. The filter reads the same on SQLite and PostgreSQL.
+            j.HasIndex(x => new { x.Kind, x.ResourceId }).IsUnique()
+                .HasDatabaseName(LiveExclusiveJobIndex)
+                .HasFilter($"\"Exclusive\" AND \"State\" IN ('{nameof(JobState.Pending)}', '{nameof(JobState.Running)}')");
+        });
+
+        builder.Entity<SetAsideRecord>(r =>
+        {
+            r.HasKey(x => new { x.Kind, x.RecordKey });
+            r.Property(x => x.Kind).HasMaxLength(128);
+            r.Property(x => x.RecordKey).HasMaxLength(256);
+            r.Property(x => x.LastError).HasMaxLength(4000);
         });
 
         builder.Entity<DeploymentSecret>(s =>

@@ -144,6 +144,36 @@ public sealed class ResourceTests(TestServer server) : IClassFixture<TestServer>
     }
 
     [Fact]
+    public async Task A_failed_operation_is_retried_with_operation_retry_and_only_once()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.Operator.Email);
+        var id = Guid.NewGuid().ToString();
+        Assert.Equal(0, (await user.RunAsync("subscription", "create", "--id", id, "--name", "Retried")).ExitCode);
+        Assert.Equal(0, (await user.RunAsync("group", "create", "-s", id, "-n", "retried-rg", "-l", "westeurope")).ExitCode);
+        var operation = (await user.RunAsync("group", "delete", "-s", id, "retried-rg", "-o", "json")).Json<OperationStatus>();
+        // As if its last try had failed (the database was down), checkpoint and all.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "lethe.db")}"))
+        {
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var fail = connection.CreateCommand();
+            fail.CommandText = """UPDATE "Jobs" SET "State" = 'Failed', "Error" = 'The database did not answer.' WHERE upper("Id") = upper($id)""";
+            fail.Parameters.AddWithValue("$id", operation.Name);
+            Assert.Equal(1, await fail.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+        }
+
+        var retried = await user.RunAsync("operation", "retry", operation.Name);
+        var waited = await user.RunAsync("operation", "wait", operation.Name, "--interval", "0.2", "-o", "json");
+        var again = await user.RunAsync("operation", "retry", operation.Id);
+
+        Assert.True(retried.ExitCode == 0, retried.ToString());
+        Assert.Matches("Status +(InProgress|Succeeded)", retried.Out);
+        Assert.Equal(OperationStates.Succeeded, waited.Json<OperationStatus>().Status);
+        Assert.Equal(ExitCodes.Failed, again.ExitCode);
+        Assert.Contains("Only a failed operation can be retried", again.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_operation_is_not_found()
     {
         using var user = new CliUser(server.Url);

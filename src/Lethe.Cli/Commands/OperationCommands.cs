@@ -4,7 +4,7 @@ using Lethe.Client;
 
 namespace Lethe.Cli.Commands;
 
-/// `lethe operation show|wait`: long work that a 202 answer named.
+/// `lethe operation show|wait|retry`: long work that a 202 answer named.
 internal static class OperationCommands
 {
     public static Command Create(Terminal terminal, CommonOptions options)
@@ -37,7 +37,17 @@ internal static class OperationCommands
             return await WaitAsync(run, connection, Reference(run.Value(waitId)!, connection.Server), $"Operation {run.Value(waitId)}", TimeSpan.FromSeconds(run.Value(interval)), ct);
         });
 
-        return Cli.Group("operation", "Long-running operations", show, wait);
+        var retryId = Operation();
+        var retry = new Command("retry", "Queue a failed operation again; it resumes from its last checkpoint") { retryId }.With(options.Server, options.Output);
+        retry.Handle(terminal, options, async (run, ct) =>
+        {
+            using var connection = await run.ConnectAsync(signedIn: true, ct);
+            var status = await connection.Client.RetryOperationAsync(Reference(run.Value(retryId)!, connection.Server), ct);
+            await WriteAsync(run, status);
+            return ExitCodes.Success;
+        });
+
+        return Cli.Group("operation", "Long-running operations", show, wait, retry);
     }
 
     /// Polls until the operation ends, with a progress bar on a terminal; exit code 1 when it did not succeed.
@@ -83,6 +93,9 @@ internal static class OperationCommands
             ("Progress", $"{status.PercentComplete}%"),
             ("Started", status.StartTime?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)),
             ("Ended", status.EndTime?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)),
-            ("Error", status.Error is { } e ? $"{e.Code}: {e.Message}" : null)));
+            ("Error", status.Error is { } e ? $"{e.Code}: {e.Message}" : null),
+            ("Attempt", status.Attempt > 0 ? status.Attempt.ToString(CultureInfo.InvariantCulture) : null),
+            ("Last error", status.Status == OperationStates.InProgress ? status.LastError : null),
+            ("Next try", status.NextAttemptAt?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture))));
     }
 }

@@ -17,6 +17,7 @@ public static class OperationEndpoints
     {
         var group = app.MapGroup(Path).RequireAuthorization().WithTags("Operations");
         group.MapGet("/{operationId}", GetAsync).WithName("GetOperation");
+        group.MapPost("/{operationId}/retry", RetryAsync).WithName("RetryOperation");
     }
 
     /// Who asked for the work sees it, and so does whoever may read the resource it acts on.
@@ -45,6 +46,53 @@ public static class OperationEndpoints
         return TypedResults.Ok(ToStatus(job));
     }
 
+    /// A failed operation is queued again and resumes from its checkpoint: who asked for it may, and so
+    /// may whoever may delete the resource it acts on (the destructive work it finishes).
+    public static async Task<Results<Ok<OperationStatus>, ProblemHttpResult, ValidationProblem>> RetryAsync(
+        string operationId, ClaimsPrincipal principal, LetheDb db, TimeProvider clock, CancellationToken ct)
+    {
+        if (!Guid.TryParseExact(operationId, "D", out var id))
+        {
+            return Problems.Invalid("operationId", "An operation ID is a GUID.");
+        }
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, ct);
+        if (job is null)
+        {
+            return Problems.NotFound("The operation");
+        }
+        var me = principal.ObjectId();
+        var target = job.ResourceId is not null && ResourceId.TryParse(job.ResourceId, out var parsed, out _) ? parsed : null;
+        if (job.RequestedBy != me)
+        {
+            if (target is null || await db.CheckAsync(me, target, Right.Read, ct) != AccessDecision.Allowed)
+            {
+                return Problems.NotFound("The operation");
+            }
+            if (await db.CheckAsync(me, target, Right.Delete, ct) is var decision && decision != AccessDecision.Allowed)
+            {
+                return Problems.Denied(decision, "The operation's resource", Right.Delete);
+            }
+        }
+        if (target is null)
+        {
+            // Sweeps and other background work name no resource; they run again on their own schedule.
+            return Problems.Conflict("This operation is background work that runs again on its schedule; it cannot be retried.");
+        }
+        if (job.State != JobState.Failed)
+        {
+            return Problems.Conflict($"Only a failed operation can be retried; this one is {ToStatus(job).Status}.");
+        }
+        if (!await JobQueue.RetryAsync(db, id, clock, ct))
+        {
+            var live = job.Exclusive ? await JobQueue.FindLiveAsync(db, job.Kind, job.ResourceId!, ct) : null;
+            return live is not null
+                ? Problems.Conflict($"Operation {live.Id} is already working on this resource; follow it instead.")
+                : Problems.Conflict("The operation is no longer failed: it was retried already.");
+        }
+        var retried = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == id, ct);
+        return TypedResults.Ok(ToStatus(retried));
+    }
+
     public static OperationStatus ToStatus(Job job)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -57,7 +105,16 @@ public static class OperationEndpoints
         };
         var error = job.State == JobState.Failed ? new OperationError("OperationFailed", job.Error ?? "The operation failed.") : null;
         JsonElement? result = job.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(job.Result);
-        return new OperationStatus($"{Path}/{job.Id}", job.Id.ToString(), status, job.Progress, job.StartedAt, job.CompletedAt, error, result);
+        // A pending job that has run before waits for its next try (after an error, or a worker that was
+        // stopped); a running one whose worker died waits out its lease.
+        DateTimeOffset? next = job.State switch
+        {
+            JobState.Pending when job.Attempt > 0 => job.RunAfter,
+            JobState.Running => job.LeaseUntil,
+            _ => null,
+        };
+        return new OperationStatus($"{Path}/{job.Id}", job.Id.ToString(), status, job.Progress, job.StartedAt, job.CompletedAt, error, result,
+            job.Attempt, job.Error, next);
     }
 
     /// The 202 answer to a request that started long work, as Azure Resource Manager gives it.

@@ -41,6 +41,8 @@ internal static partial class Bootstrap
 
         // The author-ID secret is made at first start, before anyone can publish.
         await DeploymentSecret.GetOrCreateAsync(db, DeploymentSecret.AuthorIdKey, clock, ct);
+        // So is the data-protection secret, so that the first request does not race to make it.
+        await DeploymentSecret.GetOrCreateAsync(db, DeploymentSecret.DataProtectionKey, clock, ct);
 
         if (!string.IsNullOrWhiteSpace(options.AdminEmail) && !string.IsNullOrEmpty(options.AdminPassword))
         {

@@ -48,7 +48,9 @@ internal static class Storage
         {
             services.AddLetheFileSystemBlobs(blobs, dataDirectory);
         }
-        services.AddHealthChecks().AddCheck<BlobStoreHealthCheck>("blobs", tags: ["ready"]);
+        services.AddHealthChecks()
+            .AddCheck<BlobStoreHealthCheck>("blobs", tags: ["ready"])
+            .AddCheck<SetAsideHealthCheck>(SetAsideHealthCheck.Name, tags: ["ready"]);
     }
 
     /// Applies migrations where that is the deployment's rule, then creates what a first start needs.

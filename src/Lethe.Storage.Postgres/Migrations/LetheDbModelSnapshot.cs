@@ -390,6 +390,12 @@ namespace Lethe.Storage.Postgres.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
 
+                    b.Property<bool>("Exclusive")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(128)
@@ -401,6 +407,9 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.Property<DateTimeOffset?>("LeaseUntil")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("LostLeases")
+                        .HasColumnType("integer");
 
                     b.Property<int>("MaxAttempts")
                         .HasColumnType("integer");
@@ -437,9 +446,46 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasIndex("RequestedBy");
 
+                    b.HasIndex("Kind", "ResourceId")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Jobs_LiveExclusive")
+                        .HasFilter("\"Exclusive\" AND \"State\" IN ('Pending', 'Running')");
+
                     b.HasIndex("State", "RunAfter");
 
                     b.ToTable("Jobs");
+                });
+
+            modelBuilder.Entity("Lethe.Jobs.SetAsideRecord", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("RecordKey")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("FirstFailedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<DateTimeOffset>("LastFailedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("SetAside")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("Kind", "RecordKey");
+
+                    b.ToTable("SetAsideRecords");
                 });
 
             modelBuilder.Entity("Lethe.Labs.Lab", b =>
@@ -1115,6 +1161,25 @@ namespace Lethe.Storage.Postgres.Migrations
                     b.ToTable("WorkspaceMembers");
                 });
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Lethe.Gallery.CatalogToken", b =>
                 {
                     b.HasOne("Lethe.Gallery.GalleryAuthor", null)
@@ -1222,15 +1287,6 @@ namespace Lethe.Storage.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("WorkspaceId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("Lethe.Workspaces.Workspace", b =>
-                {
-                    b.HasOne("Lethe.Resources.ResourceGroup", null)
-                        .WithMany()
-                        .HasForeignKey("SubscriptionId", "ResourceGroupKey")
-                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

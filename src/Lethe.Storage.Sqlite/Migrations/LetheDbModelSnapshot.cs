@@ -382,6 +382,12 @@ namespace Lethe.Storage.Sqlite.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Exclusive")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(128)
@@ -392,6 +398,9 @@ namespace Lethe.Storage.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LostLeases")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("MaxAttempts")
@@ -429,9 +438,46 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasIndex("RequestedBy");
 
+                    b.HasIndex("Kind", "ResourceId")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Jobs_LiveExclusive")
+                        .HasFilter("\"Exclusive\" AND \"State\" IN ('Pending', 'Running')");
+
                     b.HasIndex("State", "RunAfter");
 
                     b.ToTable("Jobs");
+                });
+
+            modelBuilder.Entity("Lethe.Jobs.SetAsideRecord", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RecordKey")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FirstFailedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastFailedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("SetAside")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Kind", "RecordKey");
+
+                    b.ToTable("SetAsideRecords");
                 });
 
             modelBuilder.Entity("Lethe.Labs.Lab", b =>
@@ -1107,6 +1153,23 @@ namespace Lethe.Storage.Sqlite.Migrations
                     b.ToTable("WorkspaceMembers");
                 });
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
+                });
+
             modelBuilder.Entity("Lethe.Gallery.CatalogToken", b =>
                 {
                     b.HasOne("Lethe.Gallery.GalleryAuthor", null)
@@ -1214,15 +1277,6 @@ namespace Lethe.Storage.Sqlite.Migrations
                         .WithMany()
                         .HasForeignKey("WorkspaceId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("Lethe.Workspaces.Workspace", b =>
-                {
-                    b.HasOne("Lethe.Resources.ResourceGroup", null)
-                        .WithMany()
-                        .HasForeignKey("SubscriptionId", "ResourceGroupKey")
-                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

@@ -8,7 +8,8 @@ namespace Lethe.Blobs;
 /// Layout of a container's folder:
 ///   live/     the blobs, one file each (<see cref="FileSystemBlobFile"/>), at the path of its name
 ///   deleted/  the tombstones, at the same relative paths; a tombstone's file time is its deletion time
-///   tmp/      puts being written, renamed into live/ once complete
+///   tmp/      puts being written, renamed into live/ once complete; each named after its writer
+///             process, so that the sweep removes it as soon as that process is gone (killed mid-put)
 /// Every change is a rename or a delete of one file, so a crash leaves each blob either before or after
 /// the change. Soft delete stamps the deletion time on the live file and then renames it: a crash in
 /// between leaves a live blob with a changed file time, which nothing reads. A put renames the new blob
@@ -26,6 +27,10 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     // A put still being written is not older than this; older temporary files are the remains of a crash.
     private static readonly TimeSpan AbandonedTemporaryFileAge = TimeSpan.FromDays(1);
+
+    // This process as the writer of temporary files: its ID and start time (an ID alone is reused,
+    // e.g. by the next container of a restarted deployment).
+    private static readonly string Writer = WriterName(Environment.ProcessId, StartTicks(Environment.ProcessId) ?? 0);
 
     private readonly string root;
     private readonly BlobOptions options;
@@ -57,7 +62,7 @@ public sealed class FileSystemBlobStore : IBlobStore
         ArgumentNullException.ThrowIfNull(content);
 
         Directory.CreateDirectory(folders.Temporary);
-        var temporary = Path.Join(folders.Temporary, Guid.NewGuid().ToString("N"));
+        var temporary = Path.Join(folders.Temporary, $"{Writer}-{Guid.NewGuid():N}");
         var published = false;
         try
         {
@@ -535,10 +540,41 @@ public sealed class FileSystemBlobStore : IBlobStore
 
         foreach (var file in new DirectoryInfo(folders.Temporary).EnumerateFiles())
         {
-            if (now - new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) > AbandonedTemporaryFileAge)
+            if (now - new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) > AbandonedTemporaryFileAge || WriterGone(file.Name))
             {
                 file.Delete();
             }
+        }
+    }
+
+    internal static string WriterName(int processId, long startTicks) => $"{processId}.{startTicks}";
+
+    /// The decision for one temporary file: its writer (named in the file's name) no longer runs. A
+    /// name without a writer (an older version's) is left to the age rule.
+    internal static bool WriterGone(string fileName)
+    {
+        var writer = fileName.Split('-', 2)[0].Split('.');
+        if (writer.Length != 2
+            || !int.TryParse(writer[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+            || !long.TryParse(writer[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks))
+        {
+            return false;
+        }
+        // Start times are read back from the system with a clock tick's precision.
+        return StartTicks(pid) is not { } started || Math.Abs(started - ticks) > TimeSpan.TicksPerSecond;
+    }
+
+    private static long? StartTicks(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return process.StartTime.ToUniversalTime().Ticks;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            // Not running (or not visible to this process): gone, as far as its files go.
+            return null;
         }
     }
 

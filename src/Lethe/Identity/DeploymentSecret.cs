@@ -10,7 +10,10 @@ public sealed class DeploymentSecret
 {
     public const string AuthorIdKey = "author-id";
 
-    [NotPersonalData("Names the secret (\"author-id\"), not a person.")]
+    /// Derives the key that encrypts the data-protection keys at rest (Lethe.Server's DataProtection).
+    public const string DataProtectionKey = "data-protection";
+
+    [NotPersonalData("Names the secret (\"author-id\", \"data-protection\"), not a person.")]
     public required string Name { get; init; }
     public required byte[] Value { get; init; }
     public DateTimeOffset CreatedAt { get; init; }

@@ -14,4 +14,8 @@ public interface IJobHandler
 
     /// <paramref name="ct"/> is cancelled when the process stops or the lease is lost; stop promptly.
     Task RunAsync(JobContext context, CancellationToken ct);
+
+    /// The payload as it is kept once the job has ended (succeeded, or failed for good): credentials and
+    /// personal data it carried for the run are dropped (the lab export's SAS URI). Null keeps it as it is.
+    string? PayloadWhenEnded(string payload) => null;
 }

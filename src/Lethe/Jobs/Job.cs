@@ -27,10 +27,23 @@ public sealed class Job
 
     public JobState State { get; set; }
 
-    /// How many times a worker has claimed it.
+    /// How many times a worker has claimed it: runs that failed, runs whose worker died, and the last one.
     public int Attempt { get; set; }
 
+    /// Runs that ended in an error. <see cref="MaxAttempts"/> bounds these, not the claims: a worker
+    /// that died (a lost lease) is not the job's fault.
+    public int Failures { get; set; }
+
+    /// Claims taken over from a worker whose lease expired (it died, or stalled past its lease).
+    public int LostLeases { get; set; }
+
+    /// Runs that may end in an error before the job fails for good.
     public int MaxAttempts { get; init; } = 5;
+
+    /// At most one live (pending or running) exclusive job per <see cref="Kind"/> and
+    /// <see cref="ResourceId"/>, enforced by a unique index: asking twice for the same purge or delete
+    /// finds the first job instead of queueing a second, concurrent one.
+    public bool Exclusive { get; init; }
 
     /// Not claimed before this time: backoff after a failure, or a scheduled start.
     public DateTimeOffset RunAfter { get; set; }

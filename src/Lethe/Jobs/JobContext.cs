@@ -22,6 +22,10 @@ public sealed class JobContext
 
     internal string? Result { get; private set; }
 
+    /// False when an error of this run must end the job at once instead of being retried (a recurring
+    /// run whose successor is already queued).
+    public bool RetryOnError { get; set; } = true;
+
     /// Set when a checkpoint or a heartbeat found the lease gone.
     internal bool LeaseLost { get; set; }
 

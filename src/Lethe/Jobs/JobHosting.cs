@@ -33,6 +33,7 @@ public static class JobHosting
         services.TryAddSingleton(TimeProvider.System);
         // One hosted service runs JobOptions.Workers claim loops, each its own lease owner.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JobWorker>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<IJobHandler, PurgeEndedJobs>());
         return services;
     }
 }

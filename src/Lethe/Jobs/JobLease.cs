@@ -30,14 +30,16 @@ internal static class JobLease
             .ExecuteUpdateAsync(set => set
                 .SetProperty(j => j.State, JobState.Pending)
                 .SetProperty(j => j.RunAfter, runAfter)
+                .SetProperty(j => j.Failures, j => j.Failures + 1)
                 .SetProperty(j => j.Error, error)
                 .SetProperty(j => j.LeaseOwner, (string?)null)
                 .SetProperty(j => j.LeaseUntil, (DateTimeOffset?)null), ct) == 1;
 
-    public static async Task<bool> FailAsync(LetheDb db, Job job, string owner, string error, DateTimeOffset now, CancellationToken ct)
+    public static async Task<bool> FailAsync(LetheDb db, Job job, string owner, string error, bool counted, DateTimeOffset now, CancellationToken ct)
         => await Held(db, job.Id, owner, job.Attempt)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(j => j.State, JobState.Failed)
+                .SetProperty(j => j.Failures, j => j.Failures + (counted ? 1 : 0))
                 .SetProperty(j => j.Error, error)
                 .SetProperty(j => j.CompletedAt, now)
                 .SetProperty(j => j.LeaseOwner, (string?)null)

@@ -18,6 +18,9 @@ public sealed class JobOptions
     /// wake it at once).
     public int PollIntervalMilliseconds { get; set; } = 1000;
 
+    /// Days an ended job (succeeded, failed, cancelled) is kept for its operation's status, then deleted by a sweep.
+    public int RetentionDays { get; set; } = 30;
+
     internal TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 
     internal TimeSpan PollInterval => TimeSpan.FromMilliseconds(PollIntervalMilliseconds);
@@ -42,6 +45,10 @@ internal sealed class JobOptionsValidation : IValidateOptions<JobOptions>
         if (options.LeaseSeconds is < 3 or > 3600)
         {
             yield return $"{JobOptions.Section}:{nameof(JobOptions.LeaseSeconds)} must be between 3 and 3600 (was {options.LeaseSeconds}).";
+        }
+        if (options.RetentionDays is < 1 or > 3650)
+        {
+            yield return $"{JobOptions.Section}:{nameof(JobOptions.RetentionDays)} must be between 1 and 3650 (was {options.RetentionDays}).";
         }
         if (options.PollIntervalMilliseconds is < 10 or > 600_000)
         {

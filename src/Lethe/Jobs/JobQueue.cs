@@ -24,7 +24,8 @@ public static class JobQueue
         string? resourceId,
         TimeProvider clock,
         DateTimeOffset? runAfter = null,
-        int maxAttempts = DefaultMaxAttempts)
+        int maxAttempts = DefaultMaxAttempts,
+        bool exclusive = false)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentException.ThrowIfNullOrWhiteSpace(kind);
@@ -34,6 +35,10 @@ public static class JobQueue
         ArgumentOutOfRangeException.ThrowIfGreaterThan(kind.Length, 128, nameof(kind));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(resourceId?.Length ?? 0, 2048, nameof(resourceId));
         ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
+        if (exclusive && resourceId is null)
+        {
+            throw new ArgumentException("An exclusive job names the resource it is exclusive on.", nameof(resourceId));
+        }
 
         var now = clock.GetUtcNow();
         var job = new Job
@@ -47,11 +52,97 @@ public static class JobQueue
             RunAfter = runAfter ?? now,
             RequestedBy = requestedBy,
             ResourceId = resourceId,
+            Exclusive = exclusive,
             CreatedAt = now,
         };
         db.Jobs.Add(job);
         db.SavedChanges += WakeWorkers;
         return job;
+    }
+
+    /// The live (pending or running) exclusive job of this kind on this resource, if any.
+    public static Task<Job?> FindLiveAsync(LetheDb db, string kind, string resourceId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Jobs.AsNoTracking()
+            .FirstOrDefaultAsync(j => j.Exclusive && j.Kind == kind && j.ResourceId == resourceId
+                && (j.State == JobState.Pending || j.State == JobState.Running), ct);
+    }
+
+    /// Queues an exclusive job with whatever else the context holds (one save), unless a live one of
+    /// the same kind on the same resource exists: then nothing is saved and that one is returned. The
+    /// unique index on live exclusive jobs decides between concurrent requests; the loser gets the
+    /// winner's job.
+    public static async Task<Job> EnqueueExclusiveAsync(
+        LetheDb db,
+        string kind,
+        string payloadJson,
+        Guid? requestedBy,
+        string resourceId,
+        TimeProvider clock,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(resourceId);
+        if (await FindLiveAsync(db, kind, resourceId, ct) is { } live)
+        {
+            db.ChangeTracker.Clear();
+            return live;
+        }
+        var job = Add(db, kind, payloadJson, requestedBy, resourceId, clock, exclusive: true);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return job;
+        }
+        catch (DbUpdateException)
+        {
+            db.ChangeTracker.Clear();
+            // Lost the race on the unique index: the winner's job is the operation. Anything else
+            // (the index did not fire) goes on as the error it is.
+            if (await FindLiveAsync(db, kind, resourceId, ct) is { } winner)
+            {
+                return winner;
+            }
+            throw;
+        }
+    }
+
+    /// Puts a failed job back in the queue, from its checkpoint, with its error count reset. False when
+    /// it is not failed (it ended otherwise, or is already queued again), or when a live exclusive job
+    /// of its kind holds its resource.
+    public static async Task<bool> RetryAsync(LetheDb db, Guid jobId, TimeProvider clock, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(clock);
+        var now = clock.GetUtcNow();
+        try
+        {
+            var retried = await db.Jobs
+                .Where(j => j.Id == jobId && j.State == JobState.Failed)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(j => j.State, JobState.Pending)
+                    .SetProperty(j => j.RunAfter, now)
+                    .SetProperty(j => j.Failures, 0)
+                    .SetProperty(j => j.LostLeases, 0)
+                    .SetProperty(j => j.CompletedAt, (DateTimeOffset?)null), ct) == 1;
+            if (retried)
+            {
+                JobSignal.Notify();
+            }
+            return retried;
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // A set-based update reports the unique index as the provider's own error. False only if
+            // that is what it was: another live job of this kind holds the resource.
+            var failed = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.Kind, j.ResourceId }).FirstOrDefaultAsync(ct);
+            if (failed?.ResourceId is not null && await FindLiveAsync(db, failed.Kind, failed.ResourceId, ct) is not null)
+            {
+                return false;
+            }
+            throw;
+        }
     }
 
     /// Queues a job and saves it at once.

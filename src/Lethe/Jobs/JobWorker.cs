@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,10 @@ internal sealed partial class JobWorker(
     // Bookkeeping after the handler still has to happen when the process is stopping (a finished
     // job must be recorded, a running one handed back), so it gets its own short deadline.
     private static readonly TimeSpan BookkeepingTimeout = TimeSpan.FromSeconds(15);
+
+    /// Lost leases (the worker died) do not count against <see cref="Job.MaxAttempts"/>; only a job
+    /// that loses this many is given up, as it likely brings its workers down itself.
+    internal const int MaxLostLeases = 25;
 
     private readonly JobOptions _options = options.Value;
 
@@ -99,10 +104,10 @@ internal sealed partial class JobWorker(
 
     private async Task<Outcome> RunAsync(Job job, string owner, CancellationToken stoppingToken)
     {
-        if (job.Attempt > job.MaxAttempts)
+        if (job.LostLeases > MaxLostLeases)
         {
-            // Claimed back from a worker that died during the last attempt: do not start another.
-            return new Outcome.Failed($"The last attempt ({job.MaxAttempts} of {job.MaxAttempts}) did not finish: its worker stopped and its lease expired.", Retry: false);
+            // Claimed back again and again from workers that died: the job itself likely kills them.
+            return new Outcome.Failed($"The job's worker stopped {job.LostLeases} times before it finished; it is not started again.", Retry: false, Counted: false);
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -120,7 +125,7 @@ internal sealed partial class JobWorker(
                     handlers.Count == 0
                         ? $"No handler is registered for job kind '{job.Kind}'."
                         : $"Several handlers are registered for job kind '{job.Kind}'.",
-                    Retry: false);
+                    Retry: false, Counted: true);
             }
             await handlers[0].RunAsync(context, running.Token);
             return new Outcome.Succeeded(context.Result);
@@ -140,7 +145,7 @@ internal sealed partial class JobWorker(
         catch (Exception ex)
         {
             LogHandlerFailed(ex, job.Id, job.Kind, job.Attempt);
-            return new Outcome.Failed(JobError.Describe(ex), Retry: true);
+            return new Outcome.Failed(JobError.Describe(ex), Retry: context.RetryOnError, Counted: true);
         }
         finally
         {
@@ -205,15 +210,19 @@ internal sealed partial class JobWorker(
         var (recorded, what) = outcome switch
         {
             Outcome.Succeeded s => (await JobLease.CompleteAsync(db, job, owner, s.Result, now, ct), "succeeded"),
-            Outcome.Failed { Retry: true } f when job.Attempt < job.MaxAttempts
-                => (await JobLease.RetryAsync(db, job, owner, f.Error, now + Backoff.For(job.Attempt), ct), "failed, to be retried"),
-            Outcome.Failed f => (await JobLease.FailAsync(db, job, owner, f.Error, now, ct), "failed"),
+            Outcome.Failed { Retry: true } f when job.Failures + 1 < job.MaxAttempts
+                => (await JobLease.RetryAsync(db, job, owner, f.Error, now + Backoff.For(job.Failures + 1), ct), "failed, to be retried"),
+            Outcome.Failed f => (await JobLease.FailAsync(db, job, owner, f.Error, f.Counted, now, ct), "failed"),
             Outcome.Stopped => (await JobLease.ReleaseAsync(db, job, owner, now, ct), "handed back at shutdown"),
             _ => throw new InvalidOperationException($"Unexpected outcome {outcome}."),
         };
         if (recorded)
         {
             LogRecorded(job.Id, job.Kind, job.Attempt, what);
+            if (what is "succeeded" or "failed")
+            {
+                await RedactPayloadAsync(scope.ServiceProvider, db, job, ct);
+            }
         }
         else
         {
@@ -222,11 +231,21 @@ internal sealed partial class JobWorker(
         }
     }
 
+    /// An ended job keeps no credentials or personal data in its payload (issue 10): its handler says what stays.
+    private static async Task RedactPayloadAsync(IServiceProvider services, LetheDb db, Job job, CancellationToken ct)
+    {
+        var handler = services.GetServices<IJobHandler>().FirstOrDefault(h => h.Kind == job.Kind);
+        if (handler?.PayloadWhenEnded(job.Payload) is { } kept && kept != job.Payload)
+        {
+            await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(set => set.SetProperty(j => j.Payload, kept), ct);
+        }
+    }
+
     private abstract record Outcome
     {
         public sealed record Succeeded(string? Result) : Outcome;
 
-        public sealed record Failed(string Error, bool Retry) : Outcome;
+        public sealed record Failed(string Error, bool Retry, bool Counted) : Outcome;
 
         /// The process is stopping: hand the job back.
         public sealed record Stopped : Outcome;

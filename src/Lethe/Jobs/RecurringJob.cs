@@ -1,4 +1,7 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lethe.Jobs;
 
@@ -6,8 +9,30 @@ namespace Lethe.Jobs;
 /// <see cref="Interval"/> as a durable job scheduling its own next run: exactly one run is pending
 /// at a time whatever the number of nodes, and a node that dies mid-sweep leaves it to another.
 /// Register the subclass as an <see cref="IJobHandler"/>; the server queues a first run at start.
-public abstract class RecurringJob(LetheDb db, TimeProvider clock) : IJobHandler
+///
+/// A sweep never stops its schedule: the next run is queued before the sweep starts, in one
+/// transaction with the run's checkpoint, so a sweep that throws still has a next run (brought
+/// forward to <see cref="RetryAfterFailure"/>). A sweep processes its records through
+/// <see cref="TryRecordAsync"/>: a record that fails is counted, and after
+/// <see cref="SetAsideAfter"/> failures in a row it is set aside (<see cref="SetAsideRecord"/>),
+/// logged and reported by the health check, and the others go on.
+public abstract partial class RecurringJob(LetheDb db, TimeProvider clock, ILogger? logger = null) : IJobHandler
 {
+    /// Failures in a row after which a record is set aside.
+    public const int SetAsideAfter = 3;
+
+    /// A run whose sweep failed as a whole (the database was down) is followed this soon, or after
+    /// <see cref="Interval"/> when that is shorter.
+    public static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(5);
+
+    // Runs fail only while queuing their successor (the database is unreachable); backoff is capped
+    // at an hour, so this many attempts ride out days of outage instead of ending the schedule.
+    internal const int MaxAttemptsPerRun = 100;
+
+    protected ILogger Logger { get; } = logger ?? NullLogger.Instance;
+
+    private HashSet<string>? _failing;
+
     protected LetheDb Db { get; } = db;
 
     protected TimeProvider Clock { get; } = clock;
@@ -16,20 +41,101 @@ public abstract class RecurringJob(LetheDb db, TimeProvider clock) : IJobHandler
 
     public abstract TimeSpan Interval { get; }
 
-    /// One sweep; returns the job's result (JSON). Must be idempotent: a crash before the next run is
-    /// queued runs it again.
+    /// One sweep; returns the job's result (JSON). Must be idempotent: a worker that dies mid-sweep
+    /// leaves the run to another, which sweeps again.
     protected abstract Task<string> SweepAsync(CancellationToken ct);
+
+    private sealed record Schedule(Guid Next);
 
     public async Task RunAsync(JobContext context, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.SetResult(await SweepAsync(ct));
+        var next = context.Job.Checkpoint is { Length: > 0 } checkpoint
+            ? JsonSerializer.Deserialize<Schedule>(checkpoint, JobQueue.Json)!.Next
+            : await ScheduleNextAsync(context, ct);
+        try
+        {
+            context.SetResult(await SweepAsync(ct));
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not LeaseLostException)
+        {
+            // The next run is queued already; bring it forward and end this run failed, without
+            // retrying it: a retry would be a second run alongside the next one.
+            var soon = Clock.GetUtcNow() + (Interval < RetryAfterFailure ? Interval : RetryAfterFailure);
+            await Db.Jobs.Where(j => j.Id == next && j.State == JobState.Pending && j.RunAfter > soon)
+                .ExecuteUpdateAsync(set => set.SetProperty(j => j.RunAfter, soon), CancellationToken.None);
+            context.RetryOnError = false;
+            throw;
+        }
+    }
+
+    private async Task<Guid> ScheduleNextAsync(JobContext context, CancellationToken ct)
+    {
         // The next run is queued with this run's checkpoint, in one transaction: never zero, never two.
         await using var transaction = await Db.Database.BeginTransactionAsync(ct);
-        JobQueue.Add(Db, Kind, "{}", null, null, Clock, Clock.GetUtcNow() + Interval);
+        var next = JobQueue.Add(Db, Kind, "{}", null, null, Clock, Clock.GetUtcNow() + Interval, MaxAttemptsPerRun);
         await Db.SaveChangesAsync(ct);
-        await context.CheckpointAsync("""{"scheduled":true}""", 100, ct);
+        await context.CheckpointAsync(JsonSerializer.Serialize(new Schedule(next.Id), JobQueue.Json), 0, ct);
         await transaction.CommitAsync(ct);
+        return next.Id;
+    }
+
+    /// The keys of the records this sweep set aside: the sweep leaves them out.
+    protected async Task<IReadOnlyCollection<string>> SetAsideKeysAsync(CancellationToken ct)
+        => await Db.SetAsideRecords.AsNoTracking().Where(r => r.Kind == Kind && r.SetAside).Select(r => r.RecordKey).ToListAsync(ct);
+
+    /// Runs <paramref name="work"/> on one record. True when it succeeded; when it threw, the failure
+    /// is counted (and the record set aside after <see cref="SetAsideAfter"/> in a row) and false is
+    /// returned, so the sweep goes on with the next record. <paramref name="recordKey"/> names the
+    /// record by ID: it is logged and shown to operators, so it never holds personal data.
+    protected async Task<bool> TryRecordAsync(string recordKey, Func<CancellationToken, Task> work, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(recordKey);
+        ArgumentNullException.ThrowIfNull(work);
+        _failing ??= [.. await Db.SetAsideRecords.AsNoTracking().Where(r => r.Kind == Kind).Select(r => r.RecordKey).ToListAsync(ct)];
+        try
+        {
+            await work(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not LeaseLostException)
+        {
+            // Whatever the failed work left tracked must not be saved with the next record's changes.
+            Db.ChangeTracker.Clear();
+            await RecordFailureAsync(recordKey, e, ct);
+            return false;
+        }
+        if (_failing.Remove(recordKey))
+        {
+            await Db.SetAsideRecords.Where(r => r.Kind == Kind && r.RecordKey == recordKey).ExecuteDeleteAsync(ct);
+        }
+        return true;
+    }
+
+    private async Task RecordFailureAsync(string recordKey, Exception e, CancellationToken ct)
+    {
+        var now = Clock.GetUtcNow();
+        var error = JobError.Describe(e);
+        var record = await Db.SetAsideRecords.FirstOrDefaultAsync(r => r.Kind == Kind && r.RecordKey == recordKey, ct);
+        if (record is null)
+        {
+            record = new SetAsideRecord { Kind = Kind, RecordKey = recordKey, LastError = error, FirstFailedAt = now };
+            Db.SetAsideRecords.Add(record);
+            _failing!.Add(recordKey);
+        }
+        record.Failures++;
+        record.LastError = error;
+        record.LastFailedAt = now;
+        record.SetAside = record.Failures >= SetAsideAfter;
+        await Db.SaveChangesAsync(ct);
+        Db.ChangeTracker.Clear();
+        if (record.SetAside)
+        {
+            LogSetAside(Logger, e, Kind, recordKey, record.Failures);
+        }
+        else
+        {
+            LogRecordFailed(Logger, e, Kind, recordKey, record.Failures);
+        }
     }
 
     /// At start: queue a run of each recurring job that has none waiting (first start, or after an
@@ -43,8 +149,15 @@ public abstract class RecurringJob(LetheDb db, TimeProvider clock) : IJobHandler
             var waiting = await db.Jobs.AnyAsync(j => j.Kind == kind && (j.State == JobState.Pending || j.State == JobState.Running), ct);
             if (!waiting)
             {
-                await JobQueue.EnqueueAsync(db, kind, "{}", null, null, clock, ct);
+                JobQueue.Add(db, kind, "{}", null, null, clock, maxAttempts: MaxAttemptsPerRun);
+                await db.SaveChangesAsync(ct);
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep {Kind} failed on record {RecordKey} ({Failures} time(s) in a row); it is tried again next run.")]
+    private static partial void LogRecordFailed(ILogger logger, Exception exception, string kind, string recordKey, int failures);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sweep {Kind} set record {RecordKey} aside after {Failures} failures in a row: later runs pass over it until an operator fixes it and deletes its SetAsideRecords row.")]
+    private static partial void LogSetAside(ILogger logger, Exception exception, string kind, string recordKey, int failures);
 }

@@ -9,9 +9,15 @@ namespace Lethe.Labs;
 /// lab's period (30 days by default) so that cost reports stay accurate, then anonymized. The owner
 /// becomes the all-zero GUID and emails are cleared; cost amounts are never touched, so totals per
 /// resource and per lab stay exactly the same.
+///
+/// Set-based, one set of statements per distinct period; when a period's statements fail, its labs
+/// are taken one by one, so a lab whose rows cannot be changed is set aside and reported and the
+/// other labs are anonymized on time.
+///
 /// The owner is anonymized inside the lab's stored usage exports too, before the rows (so a crash in between finds
 /// the VM again on the next run).
-public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock, IBlobStore blobs) : RecurringJob(db, clock)
+public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock, IBlobStore blobs, Microsoft.Extensions.Logging.ILogger<AnonymizeLabPersonalData> logger)
+    : RecurringJob(db, clock, logger)
 {
     public const string JobKind = "labs.anonymize";
 
@@ -30,48 +36,59 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock, IBl
     public static async Task<Counts> RunAsync(LetheDb db, IBlobStore? blobs, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
-        int vms = 0, disks = 0, costs = 0, emails = 0;
-        // A variable, not a constant: providers then type the parameter as the column's (uuid on PostgreSQL).
-        Guid? anonymous = LabUsageRows.AnonymousOwner;
+        var total = new Counts(0, 0, 0, 0);
         // One set of statements per distinct period: few periods, never one statement per lab or row.
         var periods = await db.Labs.Select(l => l.AnonymizeAfterDays).Distinct().ToListAsync(ct);
         foreach (var days in periods)
         {
-            var cutoff = now.AddDays(-days);
-            var labs = db.Labs.Where(l => l.AnonymizeAfterDays == days).Select(l => l.Id);
-            var dueVms = db.LabVirtualMachines.Where(v => labs.Contains(v.LabId) && v.DeletedAt != null && v.DeletedAt <= cutoff);
-            var dueDisks = db.LabDisks.Where(d => labs.Contains(d.LabId) && d.DeletedAt != null && d.DeletedAt <= cutoff);
-            if (blobs is not null)
-            {
-                await AnonymizeExportsAsync(db, blobs, dueVms.Where(v => v.AnonymizedAt == null && v.OwnerObjectId != null && v.OwnerObjectId != Guid.Empty), ct);
-            }
-            // Costs first: a crash between statements leaves the resource to be found again next run.
-            costs += await db.LabCosts
-                .Where(c => c.OwnerObjectId != null && c.OwnerObjectId != Guid.Empty
-                    && (dueVms.Any(v => v.Id == c.ResourceUId) || dueDisks.Any(d => d.Id == c.ResourceUId)))
-                .ExecuteUpdateAsync(set => set.SetProperty(c => c.OwnerObjectId, anonymous), ct);
-            vms += await dueVms.Where(v => v.AnonymizedAt == null)
-                .ExecuteUpdateAsync(set => set
-                    .SetProperty(v => v.OwnerObjectId, v => v.OwnerObjectId == null ? null : anonymous)
-                    .SetProperty(v => v.NotificationEmail, (string?)null)
-                    .SetProperty(v => v.RemovedNotificationEmail, (string?)null)
-                    .SetProperty(v => v.NotificationEmailRemovedAt, (DateTimeOffset?)null)
-                    .SetProperty(v => v.AnonymizedAt, now), ct);
-            disks += await dueDisks.Where(d => d.AnonymizedAt == null)
-                .ExecuteUpdateAsync(set => set
-                    .SetProperty(d => d.OwnerObjectId, d => d.OwnerObjectId == null ? null : anonymous)
-                    .SetProperty(d => d.AnonymizedAt, now), ct);
-            emails += await db.LabVirtualMachines
-                .Where(v => labs.Contains(v.LabId) && v.NotificationEmailRemovedAt != null && v.NotificationEmailRemovedAt <= cutoff)
-                .ExecuteUpdateAsync(set => set
-                    .SetProperty(v => v.RemovedNotificationEmail, (string?)null)
-                    .SetProperty(v => v.NotificationEmailRemovedAt, (DateTimeOffset?)null), ct);
-            emails += await db.Labs
-                .Where(l => l.AnonymizeAfterDays == days && l.NotificationEmailRemovedAt != null && l.NotificationEmailRemovedAt <= cutoff)
-                .ExecuteUpdateAsync(set => set
-                    .SetProperty(l => l.RemovedNotificationEmail, (string?)null)
-                    .SetProperty(l => l.NotificationEmailRemovedAt, (DateTimeOffset?)null), ct);
+            total = Add(total, await AnonymizeAsync(db, blobs, db.Labs.Where(l => l.AnonymizeAfterDays == days), days, now, ct));
         }
+        return total;
+    }
+
+    private static Counts Add(Counts a, Counts b)
+        => new(a.VirtualMachines + b.VirtualMachines, a.Disks + b.Disks, a.CostRecords + b.CostRecords, a.Emails + b.Emails);
+
+    /// The statements for the labs of one period (<paramref name="scope"/>: all of them, or one lab).
+    private static async Task<Counts> AnonymizeAsync(LetheDb db, IBlobStore? blobs, IQueryable<Lab> scope, int days, DateTimeOffset now, CancellationToken ct)
+    {
+        int vms = 0, disks = 0, costs = 0, emails = 0;
+        // A variable, not a constant: providers then type the parameter as the column's (uuid on PostgreSQL).
+        Guid? anonymous = LabUsageRows.AnonymousOwner;
+        var cutoff = now.AddDays(-days);
+        var labs = scope.Select(l => l.Id);
+        var dueVms = db.LabVirtualMachines.Where(v => labs.Contains(v.LabId) && v.DeletedAt != null && v.DeletedAt <= cutoff);
+        var dueDisks = db.LabDisks.Where(d => labs.Contains(d.LabId) && d.DeletedAt != null && d.DeletedAt <= cutoff);
+        if (blobs is not null)
+        {
+            await AnonymizeExportsAsync(db, blobs, dueVms.Where(v => v.AnonymizedAt == null && v.OwnerObjectId != null && v.OwnerObjectId != Guid.Empty), ct);
+        }
+        // Costs first: a crash between statements leaves the resource to be found again next run.
+        costs += await db.LabCosts
+            .Where(c => c.OwnerObjectId != null && c.OwnerObjectId != Guid.Empty
+                && (dueVms.Any(v => v.Id == c.ResourceUId) || dueDisks.Any(d => d.Id == c.ResourceUId)))
+            .ExecuteUpdateAsync(set => set.SetProperty(c => c.OwnerObjectId, anonymous), ct);
+        vms += await dueVms.Where(v => v.AnonymizedAt == null)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(v => v.OwnerObjectId, v => v.OwnerObjectId == null ? null : anonymous)
+                .SetProperty(v => v.NotificationEmail, (string?)null)
+                .SetProperty(v => v.RemovedNotificationEmail, (string?)null)
+                .SetProperty(v => v.NotificationEmailRemovedAt, (DateTimeOffset?)null)
+                .SetProperty(v => v.AnonymizedAt, now), ct);
+        disks += await dueDisks.Where(d => d.AnonymizedAt == null)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(d => d.OwnerObjectId, d => d.OwnerObjectId == null ? null : anonymous)
+                .SetProperty(d => d.AnonymizedAt, now), ct);
+        emails += await db.LabVirtualMachines
+            .Where(v => labs.Contains(v.LabId) && v.NotificationEmailRemovedAt != null && v.NotificationEmailRemovedAt <= cutoff)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(v => v.RemovedNotificationEmail, (string?)null)
+                .SetProperty(v => v.NotificationEmailRemovedAt, (DateTimeOffset?)null), ct);
+        emails += await scope
+            .Where(l => l.NotificationEmailRemovedAt != null && l.NotificationEmailRemovedAt <= cutoff)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(l => l.RemovedNotificationEmail, (string?)null)
+                .SetProperty(l => l.NotificationEmailRemovedAt, (DateTimeOffset?)null), ct);
         return new Counts(vms, disks, costs, emails);
     }
 
@@ -103,5 +120,32 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock, IBl
     }
 
     protected override async Task<string> SweepAsync(CancellationToken ct)
-        => JsonSerializer.Serialize(await RunAsync(Db, blobs, Clock.GetUtcNow(), ct), JobQueue.Json);
+    {
+        var now = Clock.GetUtcNow();
+        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
+        var swept = Db.Labs.Where(l => !setAside.Contains(l.Id));
+        var total = new Counts(0, 0, 0, 0);
+        var failed = 0;
+        foreach (var days in await swept.Select(l => l.AnonymizeAfterDays).Distinct().ToListAsync(ct))
+        {
+            var period = swept.Where(l => l.AnonymizeAfterDays == days);
+            try
+            {
+                total = Add(total, await AnonymizeAsync(Db, blobs, period, days, now, ct));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Db.ChangeTracker.Clear();
+                foreach (var labId in await period.Select(l => l.Id).ToListAsync(ct))
+                {
+                    var one = Db.Labs.Where(l => l.Id == labId);
+                    if (!await TryRecordAsync(labId.ToString(), async c => total = Add(total, await AnonymizeAsync(Db, blobs, one, days, now, c)), ct))
+                    {
+                        failed++;
+                    }
+                }
+            }
+        }
+        return JsonSerializer.Serialize(new { total.VirtualMachines, total.Disks, total.CostRecords, total.Emails, FailedLabs = failed }, JobQueue.Json);
+    }
 }

@@ -9,7 +9,7 @@ namespace Lethe.Labs;
 /// Seed 002's auto-shutdown: each VM shuts down daily at its own time or its lab's (in the lab's time
 /// zone). The notice goes to the VM's email (else the lab's) the lab's notice time before, with a link
 /// to postpone or skip; then the shutdown happens, later, or not, as the user chose. Runs every minute.
-public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail mail, ILogger<AutoShutdown> logger) : RecurringJob(db, clock)
+public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail mail, ILogger<AutoShutdown> logger) : RecurringJob(db, clock, logger)
 {
     public const string JobKind = "labs.auto-shutdown";
 
@@ -56,10 +56,13 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
     /// VMs considered per query: the sweep's memory is one page, however many VMs have a schedule.
     internal const int PageSize = 500;
 
+    /// One run: notices that are due, then shutdowns that are due. Each VM is one record: a VM whose
+    /// notice or shutdown keeps failing is set aside and reported, and the other VMs go on.
     public async Task<Counts> RunAsync(DateTimeOffset now, CancellationToken ct)
     {
         var notices = 0;
         var sent = 0;
+        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
         // Keyset paging on the primary key: each page is an index range, and no page depends on the
         // notices added before it (the filter does not involve them).
         var labs = new Dictionary<Guid, (Lab Lab, TimeZoneInfo Zone)>();
@@ -67,7 +70,7 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
         while (true)
         {
             var query = Db.LabVirtualMachines.AsNoTracking()
-                .Where(v => v.DeletedAt == null && v.Running && (v.ShutdownTime != null || v.Lab!.ShutdownTime != null));
+                .Where(v => v.DeletedAt == null && v.Running && (v.ShutdownTime != null || v.Lab!.ShutdownTime != null) && !setAside.Contains(v.Id));
             if (after is { } last)
             {
                 query = query.Where(v => v.Id.CompareTo(last) > 0);
@@ -80,37 +83,63 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
             after = page[^1].Id;
             foreach (var vm in page)
             {
-                if (!labs.TryGetValue(vm.LabId, out var labAndZone))
+                await TryRecordAsync(vm.Id.ToString(), async token =>
                 {
-                    var found = await Db.Labs.AsNoTracking().FirstAsync(l => l.Id == vm.LabId, ct);
-                    labAndZone = (found, TimeZoneInfo.FindSystemTimeZoneById(found.TimeZoneId));
-                    labs[vm.LabId] = labAndZone;
-                }
-                var (lab, zone) = labAndZone;
-                var scheduled = NextShutdown((vm.ShutdownTime ?? lab.ShutdownTime)!.Value, zone, now);
-                if (!NoticeDue(scheduled, lab.ShutdownNoticeMinutes, now)
-                    || await Db.LabShutdownNotices.AnyAsync(n => n.VmId == vm.Id && n.ScheduledFor == scheduled, ct))
-                {
-                    continue;
-                }
-                var (wasSent, _) = await NotifyAsync(lab, vm, scheduled, now, ct);
-                notices++;
-                sent += wasSent ? 1 : 0;
+                    if (!labs.TryGetValue(vm.LabId, out var labAndZone))
+                    {
+                        var found = await Db.Labs.AsNoTracking().FirstAsync(l => l.Id == vm.LabId, token);
+                        labAndZone = (found, TimeZoneInfo.FindSystemTimeZoneById(found.TimeZoneId));
+                        labs[vm.LabId] = labAndZone;
+                    }
+                    var (notified, mailed) = await NotifyAsync(vm, labAndZone.Lab, labAndZone.Zone, now, token);
+                    notices += notified ? 1 : 0;
+                    sent += mailed ? 1 : 0;
+                }, ct);
             }
             // The notices of this page are saved; tracking them further would grow with the lab.
             Db.ChangeTracker.Clear();
         }
-        // Due shutdowns, notified or postponed ones whose time has come: two set-based statements.
+        // Due shutdowns, notified or postponed ones whose time has come: two set-based statements; if they fail,
+        // one VM at a time, so that a VM that cannot be shut down is set aside and the others are.
         var due = Db.LabShutdownNotices
-            .Where(n => (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed) && n.ShutdownAt <= now);
-        await Db.LabVirtualMachines.Where(v => due.Any(n => n.VmId == v.Id))
-            .ExecuteUpdateAsync(set => set.SetProperty(v => v.Running, false), ct);
-        var shutDown = await due.ExecuteUpdateAsync(set => set.SetProperty(n => n.State, ShutdownNoticeState.ShutDown), ct);
+            .Where(n => (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed) && n.ShutdownAt <= now
+                && !setAside.Contains(n.VmId));
+        int shutDown;
+        try
+        {
+            await using var transaction = await Db.Database.BeginTransactionAsync(ct);
+            await Db.LabVirtualMachines.Where(v => due.Any(n => n.VmId == v.Id))
+                .ExecuteUpdateAsync(set => set.SetProperty(v => v.Running, false), ct);
+            shutDown = await due.ExecuteUpdateAsync(set => set.SetProperty(n => n.State, ShutdownNoticeState.ShutDown), ct);
+            await transaction.CommitAsync(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Db.ChangeTracker.Clear();
+            shutDown = 0;
+            foreach (var notice in await due.Select(n => new { n.Id, n.VmId }).Take(PageSize * 20).ToListAsync(ct))
+            {
+                var done = await TryRecordAsync(notice.VmId.ToString(), async token =>
+                {
+                    await using var transaction = await Db.Database.BeginTransactionAsync(token);
+                    await Db.LabVirtualMachines.Where(v => v.Id == notice.VmId).ExecuteUpdateAsync(set => set.SetProperty(v => v.Running, false), token);
+                    await Db.LabShutdownNotices.Where(n => n.Id == notice.Id).ExecuteUpdateAsync(set => set.SetProperty(n => n.State, ShutdownNoticeState.ShutDown), token);
+                    await transaction.CommitAsync(token);
+                }, ct);
+                shutDown += done ? 1 : 0;
+            }
+        }
         return new Counts(notices, sent, shutDown);
     }
 
-    private async Task<(bool Sent, LabShutdownNotice Notice)> NotifyAsync(Lab lab, LabVirtualMachine vm, DateTimeOffset scheduled, DateTimeOffset now, CancellationToken ct)
+    private async Task<(bool Notified, bool Mailed)> NotifyAsync(LabVirtualMachine vm, Lab lab, TimeZoneInfo zone, DateTimeOffset now, CancellationToken ct)
     {
+        var scheduled = NextShutdown((vm.ShutdownTime ?? lab.ShutdownTime)!.Value, zone, now);
+        if (!NoticeDue(scheduled, lab.ShutdownNoticeMinutes, now)
+            || await Db.LabShutdownNotices.AnyAsync(n => n.VmId == vm.Id && n.ScheduledFor == scheduled, ct))
+        {
+            return (false, false);
+        }
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
         var notice = new LabShutdownNotice
         {
@@ -127,25 +156,25 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
         var to = NotificationEmails.For(lab, vm);
         if (to is null || !mail.Enabled)
         {
-            return (false, notice);
+            return (true, false);
         }
         try
         {
             await mail.SendAsync(mail.ComposeNotice(to, lab, vm, scheduled, token), ct);
             notice.EmailSentAt = Clock.GetUtcNow();
             await Db.SaveChangesAsync(ct);
-            return (true, notice);
+            return (true, true);
         }
         catch (Exception e) when (e is MailKit.ServiceNotConnectedException or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or IOException or System.Net.Sockets.SocketException)
         {
             // The shutdown still happens on time; the failure is logged by VM, never by address.
-            LogMailFailed(e, vm.Id);
-            return (false, notice);
+            LogMailFailed(Logger, e, vm.Id);
+            return (true, false);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The auto-shutdown notice of VM {VmId} could not be sent.")]
-    private partial void LogMailFailed(Exception e, Guid vmId);
+    private static partial void LogMailFailed(ILogger logger, Exception e, Guid vmId);
 }
 
 /// What the notice's link lets its holder do: postpone (by a chosen time) or skip the one shutdown.

@@ -19,7 +19,8 @@ public interface ISasContainerWriter
 /// A storage error while writing the export; its message (the storage service's error code and text) is safe to show.
 public sealed class LabExportStorageException(string message, Exception? inner = null) : Exception(message, inner);
 
-public sealed record LabUsageExportPayload(Guid LabId, DateTimeOffset? Start, DateTimeOffset End, string Folder, string? SasUri);
+/// <paramref name="SasUriDropped"/>: the export ended and its SAS URI (a credential) was dropped from the stored payload.
+public sealed record LabUsageExportPayload(Guid LabId, DateTimeOffset? Start, DateTimeOffset End, string Folder, string? SasUri, bool SasUriDropped = false);
 
 public sealed record LabUsageExportFile(string Name, long Rows, long Bytes);
 
@@ -94,10 +95,21 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
 
     private sealed record Checkpoint(List<LabUsageExportFile> Done);
 
+    /// The SAS URI grants write access to someone's storage: once the export has ended it is not kept.
+    public string? PayloadWhenEnded(string payload)
+    {
+        var stored = JsonSerializer.Deserialize<LabUsageExportPayload>(payload, JobQueue.Json);
+        return stored?.SasUri is null ? null : JsonSerializer.Serialize(stored with { SasUri = null, SasUriDropped = true }, JobQueue.Json);
+    }
+
     public async Task RunAsync(JobContext context, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(context);
         var payload = context.ReadPayload<LabUsageExportPayload>();
+        if (payload.SasUriDropped)
+        {
+            throw new InvalidOperationException("This export ended and its SAS URI is no longer kept: ask for a new export with a SAS URI.");
+        }
         var lab = await db.Labs.AsNoTracking().FirstOrDefaultAsync(l => l.Id == payload.LabId, ct)
             ?? throw new InvalidOperationException("The lab was deleted before its usage export ran.");
         var done = context.Job.Checkpoint is { } json ? JsonSerializer.Deserialize<Checkpoint>(json, JobQueue.Json)!.Done : [];

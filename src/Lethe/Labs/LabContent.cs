@@ -9,13 +9,14 @@ public sealed class LabContent(LetheDb db, IBlobStore blobs) : IResourceGroupCon
 {
     public string Name => "labs";
 
-    public async Task DeleteAllAsync(Guid subscriptionId, string resourceGroupKey, CancellationToken ct)
+    public async Task<IReadOnlyList<KeptResource>> DeleteAllAsync(Guid subscriptionId, string resourceGroupKey, CancellationToken ct)
     {
         var labs = await db.Labs.AsNoTracking().Where(l => l.SubscriptionId == subscriptionId && l.ResourceGroupKey == resourceGroupKey).ToListAsync(ct);
         foreach (var lab in labs)
         {
             await DeleteLabAsync(db, blobs, lab, ct);
         }
+        return [];
     }
 
     /// Blobs first, then the rows that name them (idempotent: a crash runs it again over what is left).

@@ -76,10 +76,19 @@ public sealed class TelemetryRecorder(LetheDb db, TimeProvider clock)
     }
 }
 
-/// Deletes telemetry events older than the retention, in one statement, daily.
-public sealed class TelemetryRetentionSweep(LetheDb db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<TelemetryOptions> options) : RecurringJob(db, clock)
+/// Deletes telemetry events older than the retention, in one statement, daily. When that statement
+/// fails, the due events are deleted one by one, so that one event that cannot be deleted is set
+/// aside and reported and the others still go on time.
+public sealed class TelemetryRetentionSweep(
+    LetheDb db,
+    TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<TelemetryOptions> options,
+    Microsoft.Extensions.Logging.ILogger<TelemetryRetentionSweep> logger) : RecurringJob(db, clock, logger)
 {
     public const string JobKind = "telemetry.retention";
+
+    // Events deleted one by one in a run after the bulk statement failed; the rest wait for the next run.
+    private const int OneByOneLimit = 10_000;
 
     public override string Kind => JobKind;
 
@@ -90,7 +99,25 @@ public sealed class TelemetryRetentionSweep(LetheDb db, TimeProvider clock, Micr
     protected override async Task<string> SweepAsync(CancellationToken ct)
     {
         var cutoff = Cutoff(Clock.GetUtcNow(), options.Value.RetentionDays);
-        var deleted = await Db.TelemetryEvents.Where(e => e.OccurredAt < cutoff).ExecuteDeleteAsync(ct);
-        return $$"""{"deleted":{{deleted}}}""";
+        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
+        var due = Db.TelemetryEvents.Where(e => e.OccurredAt < cutoff && !setAside.Contains(e.Id));
+        try
+        {
+            var deleted = await due.ExecuteDeleteAsync(ct);
+            return $$"""{"deleted":{{deleted}}}""";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var ids = await due.OrderBy(e => e.OccurredAt).Select(e => e.Id).Take(OneByOneLimit).ToListAsync(ct);
+            var deleted = 0;
+            foreach (var id in ids)
+            {
+                if (await TryRecordAsync(id.ToString(), c => Db.TelemetryEvents.Where(e => e.Id == id).ExecuteDeleteAsync(c), ct))
+                {
+                    deleted++;
+                }
+            }
+            return $$"""{"deleted":{{deleted}},"failed":{{ids.Count - deleted}}}""";
+        }
     }
 }

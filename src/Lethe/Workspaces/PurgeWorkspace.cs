@@ -2,6 +2,7 @@ using System.Text.Json;
 using Lethe.Blobs;
 using Lethe.Jobs;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace Lethe.Workspaces;
 
@@ -16,8 +17,9 @@ public sealed class PurgeWorkspace(LetheDb db, IBlobStore blobs) : IJobHandler
 
     public string Kind => JobKind;
 
-    /// Marks the workspace as being purged (it can no longer be recovered) and queues the job, in one save.
-    public static async Task<Job> EnqueueAsync(LetheDb db, Workspace workspace, Guid requestedBy, TimeProvider clock, CancellationToken ct)
+    /// Marks the workspace as being purged (it can no longer be recovered) and queues the job, in one
+    /// save; asked again while that job is live, returns it instead of queueing a second one.
+    public static Task<Job> EnqueueAsync(LetheDb db, Workspace workspace, Guid requestedBy, TimeProvider clock, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(workspace);
@@ -26,9 +28,7 @@ public sealed class PurgeWorkspace(LetheDb db, IBlobStore blobs) : IJobHandler
         workspace.DeletedAt ??= now;
         workspace.PurgeAfter ??= now;
         workspace.Purging = true;
-        var job = JobQueue.Add(db, JobKind, JsonSerializer.Serialize(new Payload(workspace.Id)), requestedBy, workspace.ResourceId.Value, clock);
-        await db.SaveChangesAsync(ct);
-        return job;
+        return JobQueue.EnqueueExclusiveAsync(db, JobKind, JsonSerializer.Serialize(new Payload(workspace.Id)), requestedBy, workspace.ResourceId.Value, clock, ct);
     }
 
     public async Task RunAsync(JobContext context, CancellationToken ct)
@@ -72,8 +72,10 @@ public sealed class PurgeWorkspace(LetheDb db, IBlobStore blobs) : IJobHandler
     }
 }
 
-/// The sweep that ends workspace soft delete: a workspace whose retention has ended is purged.
-public sealed class PurgeExpiredWorkspaces(IBlobStore blobs, LetheDb db, TimeProvider clock) : RecurringJob(db, clock)
+/// The sweep that ends workspace soft delete: a workspace whose retention has ended is purged. A
+/// workspace whose purge keeps failing is set aside and reported; the others are purged on time.
+public sealed class PurgeExpiredWorkspaces(IBlobStore blobs, LetheDb db, TimeProvider clock, ILogger<PurgeExpiredWorkspaces> logger)
+    : RecurringJob(db, clock, logger)
 {
     public const string JobKind = "workspaces.purge-expired";
 
@@ -91,26 +93,59 @@ public sealed class PurgeExpiredWorkspaces(IBlobStore blobs, LetheDb db, TimePro
     protected override async Task<string> SweepAsync(CancellationToken ct)
     {
         var now = Clock.GetUtcNow();
-        var due = await Db.Workspaces.AsNoTracking().Where(w => w.DeletedAt != null && w.PurgeAfter != null && w.PurgeAfter <= now).Take(1000).ToListAsync(ct);
+        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
+        var due = await Db.Workspaces.AsNoTracking()
+            .Where(w => w.DeletedAt != null && w.PurgeAfter != null && w.PurgeAfter <= now && !setAside.Contains(w.Id))
+            .Take(1000).ToListAsync(ct);
+        var purged = 0;
         foreach (var workspace in due)
         {
-            await PurgeWorkspace.PurgeNowAsync(Db, blobs, workspace, ct);
+            if (await TryRecordAsync(workspace.Id.ToString(), c => PurgeWorkspace.PurgeNowAsync(Db, blobs, workspace, c), ct))
+            {
+                purged++;
+            }
         }
-        return $$"""{"purged":{{due.Count}}}""";
+        return $$"""{"purged":{{purged}},"failed":{{due.Count - purged}},"setAside":{{setAside.Count}}}""";
     }
 }
 
-/// Deleting a resource group purges its workspaces, live or soft-deleted, as Azure deletes what a group holds.
-public sealed class WorkspacesInResourceGroup(LetheDb db, IBlobStore blobs) : Resources.IResourceGroupContent
+/// Deleting a resource group purges its workspaces, live or soft-deleted, as Azure deletes what a
+/// group holds; but purge protection is never bypassed: a protected workspace is soft-deleted (or
+/// stays so) until its retention ends, and the retention sweep purges it then.
+public sealed class WorkspacesInResourceGroup(LetheDb db, IBlobStore blobs, TimeProvider clock) : Resources.IResourceGroupContent
 {
     public string Name => "workspaces";
 
-    public async Task DeleteAllAsync(Guid subscriptionId, string resourceGroupKey, CancellationToken ct)
+    /// The decision: until when purge protection keeps the workspace, or null when it may go now.
+    public static DateTimeOffset? KeptUntil(Workspace workspace, DateTimeOffset now)
     {
-        var workspaces = await db.Workspaces.AsNoTracking().Where(w => w.SubscriptionId == subscriptionId && w.ResourceGroupKey == resourceGroupKey).ToListAsync(ct);
+        ArgumentNullException.ThrowIfNull(workspace);
+        if (!workspace.PurgeProtection)
+        {
+            return null;
+        }
+        var until = workspace.DeletedAt is null ? SoftDeleteWorkspace.PurgeAfter(now, workspace.SoftDeleteRetentionDays) : workspace.PurgeAfter;
+        return until > now ? until : null;
+    }
+
+    public async Task<IReadOnlyList<Resources.KeptResource>> DeleteAllAsync(Guid subscriptionId, string resourceGroupKey, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var kept = new List<Resources.KeptResource>();
+        var workspaces = await db.Workspaces.Where(w => w.SubscriptionId == subscriptionId && w.ResourceGroupKey == resourceGroupKey).ToListAsync(ct);
         foreach (var workspace in workspaces)
         {
+            if (KeptUntil(workspace, now) is { } until)
+            {
+                // A crash between here and the checkpoint runs this again: the soft delete is idempotent,
+                // and a workspace soft-deleted by the first run keeps the time it got then.
+                await SoftDeleteWorkspace.SoftDeleteAsync(db, blobs, workspace, now, ct);
+                kept.Add(new(workspace.ResourceId.Value, workspace.PurgeAfter ?? until,
+                    "Purge protection: the workspace stays soft-deleted until its retention ends, then the retention sweep purges it."));
+                continue;
+            }
             await PurgeWorkspace.PurgeNowAsync(db, blobs, workspace, ct);
         }
+        return kept;
     }
 }

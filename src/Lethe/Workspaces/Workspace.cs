@@ -190,7 +190,8 @@ internal sealed class WorkspaceConfiguration : IEntityTypeConfiguration<Workspac
         w.HasIndex(x => new { x.SubscriptionId, x.ResourceGroupKey, x.NameKey }).IsUnique();
         w.HasIndex(x => x.StorageAccount).IsUnique();
         w.HasIndex(x => x.PurgeAfter);
-        w.HasOne<ResourceGroup>().WithMany().HasForeignKey(x => new { x.SubscriptionId, x.ResourceGroupKey }).OnDelete(DeleteBehavior.Restrict);
+        // No foreign key to the resource group: a purge-protected workspace outlives its deleted group,
+        // soft-deleted, until its retention ends (WorkspacesInResourceGroup).
         w.Ignore(x => x.ResourceId);
     }
 }

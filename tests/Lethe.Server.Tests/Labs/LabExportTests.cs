@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Azure.Storage.Blobs;
 using Azure.Storage.Sas;
 using CsvHelper;
@@ -112,6 +113,10 @@ public sealed class LabExportTests(LabServers servers) : IClassFixture<LabServer
         Assert.Equal(SeedColumns.VirtualMachines, header);
         // Created today: every VM existed in the window that starts today.
         Assert.Equal(3, rows.Count);
+        // The SAS URI is a credential: once the exports ended, their jobs no longer keep it.
+        var payloads = await host.WithDbAsync(db => db.Jobs.Where(j => j.Id == Guid.Parse(first.Name) || j.Id == Guid.Parse(second.Name)).Select(j => j.Payload).ToListAsync(Ct));
+        Assert.Equal(2, payloads.Count);
+        Assert.All(payloads, p => Assert.DoesNotContain("sig=", p, StringComparison.Ordinal));
     }
 
     [Theory]

@@ -51,6 +51,34 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContract
     }
 
     [Fact]
+    public async Task A_put_killed_mid_write_leaves_a_temporary_file_that_the_sweep_removes_once_its_writer_is_gone()
+    {
+        // A writer process killed (SIGKILL) in the middle of a put: its temporary file stays behind.
+        using var writer = System.Diagnostics.Process.Start("sleep", "30");
+        var dead = FileSystemBlobStore.WriterName(writer.Id, writer.StartTime.ToUniversalTime().Ticks);
+        writer.Kill();
+        await writer.WaitForExitAsync(Ct);
+        await PutTextAsync("kept", "a live blob of this container");
+        var folders = ((FileSystemBlobStore)Store).FoldersOf(Container);
+        var debris = Path.Join(folders.Temporary, $"{dead}-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(debris, "half an export", Ct);
+        // A put of this process, still being written.
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        var inProgress = Path.Join(folders.Temporary, $"{FileSystemBlobStore.WriterName(Environment.ProcessId, self.StartTime.ToUniversalTime().Ticks)}-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(inProgress, "being written", Ct);
+        // Both written just now, by the store's clock: only their writers tell them apart.
+        File.SetLastWriteTimeUtc(debris, Time.GetUtcNow().UtcDateTime);
+        File.SetLastWriteTimeUtc(inProgress, Time.GetUtcNow().UtcDateTime);
+
+        await Store.PurgeExpiredAsync(Time.GetUtcNow(), Ct);
+
+        Assert.False(File.Exists(debris), "The temporary file of a writer that is gone was kept.");
+        Assert.True(File.Exists(inProgress), "The temporary file of a running writer was removed.");
+        Assert.True(FileSystemBlobStore.WriterGone($"{dead}-x"));
+        Assert.False(FileSystemBlobStore.WriterGone("0123456789abcdef0123456789abcdef"));
+    }
+
+    [Fact]
     public async Task A_tombstone_left_behind_a_live_blob_by_a_crash_is_never_restored_and_is_swept()
     {
         // A put renames the new blob in, then removes the tombstone; this is a crash in between.

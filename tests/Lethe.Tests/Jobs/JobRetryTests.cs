@@ -61,7 +61,7 @@ public sealed class JobRetryTests
         Assert.True(await worker.RunNextAsync("w", ct));
 
         var failed = await db.LoadJobAsync(job.Id, ct);
-        Assert.Equal((JobState.Failed, 2), (failed.State, failed.Attempt));
+        Assert.Equal((JobState.Failed, 2, 2), (failed.State, failed.Attempt, failed.Failures));
         Assert.Equal("InvalidOperationException: export failed ---> IOException: disk full", failed.Error);
         Assert.Equal(clock.GetUtcNow(), failed.CompletedAt);
         Assert.Null(failed.LeaseOwner);
@@ -88,27 +88,54 @@ public sealed class JobRetryTests
 
     [Theory]
     [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
-    public async Task A_job_whose_worker_died_during_its_last_attempt_fails_without_another_run(DatabaseProvider provider)
+    public async Task A_job_killed_more_times_than_its_attempt_limit_still_completes(DatabaseProvider provider)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var db = await TestDatabase.CreateAsync(provider, ct);
         var clock = new FakeTimeProvider(JobTestHost.Start);
-        await using var node = JobTestHost.Create(db, clock, s => s.AddScoped<IJobHandler, AlwaysFails>());
+        await using var node = JobTestHost.Create(db, clock, s => s.AddScoped<IJobHandler, FailsTwice>());
         Job job;
         await using (var context = db.CreateContext())
         {
-            job = JobQueue.Add(context, AlwaysFails.Name, "{}", null, null, clock, maxAttempts: 1);
+            job = JobQueue.Add(context, FailsTwice.Name, "{}", null, null, clock, maxAttempts: 1);
             await context.SaveChangesAsync(ct);
-            // A worker claims it and its process dies on the spot.
-            Assert.NotNull(await node.GetRequiredService<IJobClaimer>().ClaimAsync(context, "dead", clock.GetUtcNow(), TimeSpan.FromSeconds(60), ct));
+            // Three workers claim it in turn and their processes die on the spot.
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.NotNull(await node.GetRequiredService<IJobClaimer>().ClaimAsync(context, $"dead-{i}", clock.GetUtcNow(), TimeSpan.FromSeconds(60), ct));
+                clock.Advance(TimeSpan.FromSeconds(61));
+            }
         }
 
-        clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.True(await node.Worker().RunNextAsync("w", ct));
+
+        var done = await db.LoadJobAsync(job.Id, ct);
+        Assert.Equal((JobState.Succeeded, 4, 3, 0), (done.State, done.Attempt, done.LostLeases, done.Failures));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_job_that_kills_its_workers_again_and_again_is_given_up(DatabaseProvider provider)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var db = await TestDatabase.CreateAsync(provider, ct);
+        var clock = new FakeTimeProvider(JobTestHost.Start);
+        await using var node = JobTestHost.Create(db, clock, s => s.AddScoped<IJobHandler, FailsTwice>());
+        var job = await db.EnqueueAsync(FailsTwice.Name, clock, ct);
+        await using (var context = db.CreateContext())
+        {
+            for (var i = 0; i <= JobWorker.MaxLostLeases; i++)
+            {
+                Assert.NotNull(await node.GetRequiredService<IJobClaimer>().ClaimAsync(context, $"dead-{i}", clock.GetUtcNow(), TimeSpan.FromSeconds(60), ct));
+                clock.Advance(TimeSpan.FromSeconds(61));
+            }
+        }
+
         Assert.True(await node.Worker().RunNextAsync("w", ct));
 
         var failed = await db.LoadJobAsync(job.Id, ct);
-        Assert.Equal((JobState.Failed, 2), (failed.State, failed.Attempt));
-        Assert.Equal("The last attempt (1 of 1) did not finish: its worker stopped and its lease expired.", failed.Error);
+        Assert.Equal((JobState.Failed, JobWorker.MaxLostLeases + 1, 0), (failed.State, failed.LostLeases, failed.Failures));
+        Assert.Equal($"The job's worker stopped {JobWorker.MaxLostLeases + 1} times before it finished; it is not started again.", failed.Error);
     }
 
     private sealed class FailsTwice : IJobHandler

@@ -259,6 +259,12 @@ public static class WorkspaceEndpoints
         {
             return Problems.Conflict("The workspace is being purged; it cannot be recovered.");
         }
+        var group = lookup.Workspace.ResourceGroupKey;
+        if (!await db.ResourceGroups.AnyAsync(g => g.SubscriptionId == lookup.Workspace.SubscriptionId && g.NameKey == group, ct))
+        {
+            // Its group was deleted while purge protection kept it: recovered, it needs a group to live in.
+            return Problems.Conflict("The workspace's resource group was deleted: create the resource group again, then recover the workspace.");
+        }
         await SoftDeleteWorkspace.RecoverAsync(db, blobs, lookup.Workspace, ct);
         return TypedResults.Ok(ToResource(lookup.Workspace));
     }
