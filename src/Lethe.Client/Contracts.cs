@@ -78,8 +78,17 @@ public sealed record PersonalDataLocationResponse(
     int? RetentionDays,
     string? RetentionSetting,
     string? Reason,
-    IReadOnlyList<PersonalFieldResponse> Fields);
+    IReadOnlyList<PersonalFieldResponse> Fields)
+{
+    /// When an erasure handles the location: lower first (the identity account last).
+    public int Phase { get; init; }
 
-public sealed record PersonalFieldResponse(string Name, string Category, string Subject, bool IsSubjectKey);
+    /// The recurring sweep that anonymizes a retain-then-anonymize location when its period ends.
+    public string? Sweep { get; init; }
+}
+
+/// <paramref name="Export"/>: Include, or Omit for a secret that is erased but never exported (password hash,
+/// security stamp, token values). <paramref name="IsName"/>: the person's name, used in residue scans, never to find rows.
+public sealed record PersonalFieldResponse(string Name, string Category, string Subject, bool IsSubjectKey, string Export = "Include", bool IsName = false);
 
 public sealed record HealthReportResponse(string Status, IReadOnlyDictionary<string, string> Checks);

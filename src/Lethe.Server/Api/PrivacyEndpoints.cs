@@ -18,7 +18,11 @@ public static class PrivacyEndpoints
     public static Ok<PersonalDataMapResponse> GetMap(PersonalDataMap map)
         => TypedResults.Ok(new PersonalDataMapResponse(map.Locations.Select(l => new PersonalDataLocationResponse(
             l.Module, l.Kind, l.Name, l.Strategy.ToString(), l.RetentionDays, l.RetentionSetting, l.Reason,
-            l.Fields.Select(f => new PersonalFieldResponse(f.Name, f.Category.ToString(), f.Subject.ToString(), f.IsSubjectKey)).ToList())).ToList()));
+            l.Fields.Select(f => new PersonalFieldResponse(f.Name, f.Category.ToString(), f.Subject.ToString(), f.IsSubjectKey, f.Export.ToString(), f.IsName)).ToList())
+        {
+            Phase = l.Phase,
+            Sweep = l.Sweep,
+        }).ToList()));
 
     /// The map is built once from the design-time model (the runtime model drops CLR metadata it does not need).
     public static IServiceCollection AddPersonalDataMap(this IServiceCollection services)

@@ -25,7 +25,14 @@ public sealed class PersonalDataMapApiTests(Servers servers) : IClassFixture<Ser
         Assert.Contains(new PersonalFieldResponse("Id", "Identifier", "ObjectId", true), users.Fields);
         Assert.Contains(new PersonalFieldResponse("NormalizedEmail", "Contact", "Email", true), users.Fields);
         Assert.Contains(new PersonalFieldResponse("Email", "Contact", "Email", false), users.Fields);
-        Assert.Contains(users.Fields, f => f.Name == "DisplayName");
+        Assert.Contains(users.Fields, f => f is { Name: "DisplayName", IsName: true });
+        // Every Identity column is declared; secrets are erased with the account and never exported.
+        Assert.Contains(new PersonalFieldResponse("PasswordHash", "Identifier", "ObjectId", false, "Omit"), users.Fields);
+        Assert.Contains(new PersonalFieldResponse("SecurityStamp", "Identifier", "ObjectId", false, "Omit"), users.Fields);
+        Assert.Equal(users.Phase, map.Locations.Max(l => l.Phase));
+        Assert.All(map.Locations.Where(l => l.Strategy == "RetainThenAnonymize"), l => Assert.Equal("labs.anonymize", l.Sweep));
+        // The job history documents are declared on the run that owns them, not on the whole runs folder.
+        Assert.Contains(map.Locations, l => l.Kind == "blob" && l.Name.EndsWith("/dcid.{jobId}/history.json", StringComparison.Ordinal));
 
         var roles = Assert.Single(map.Locations, l => l.Name == "RoleAssignments");
         Assert.Equal("Resources", roles.Module);
