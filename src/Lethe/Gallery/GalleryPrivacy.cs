@@ -11,12 +11,10 @@ public static class GalleryPrivacy
     public static IEnumerable<IPersonalDataSource> Sources(LetheDb db, PersonalDataMap map, GalleryWrites writes)
     {
         ArgumentNullException.ThrowIfNull(map);
-        yield return new GallerySource<GalleryEntity>(new(db, Declared<GalleryEntity>(map)), writes);
-        yield return new GallerySource<CatalogToken>(new(db, Declared<CatalogToken>(map)), writes);
-        yield return new GallerySource<GalleryAuthor>(new(db, Declared<GalleryAuthor>(map)), writes);
+        yield return new GallerySource<GalleryEntity>(new(db, map.For<GalleryEntity>()), writes);
+        yield return new GallerySource<CatalogToken>(new(db, map.For<CatalogToken>()), writes);
+        yield return new GallerySource<GalleryAuthor>(new(db, map.For<GalleryAuthor>()), writes);
     }
-
-    private static PersonalDataLocation Declared<T>(PersonalDataMap map) => map.Locations.Single(l => l.ClrType == typeof(T).FullName);
 
     private sealed class GallerySource<T>(TableSource<T> table, GalleryWrites writes) : IPersonalDataSource where T : class
     {

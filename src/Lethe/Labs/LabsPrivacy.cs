@@ -21,15 +21,15 @@ public static class LabsPrivacy
         ArgumentNullException.ThrowIfNull(blobs);
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(map);
-        yield return new LabEmailSource(db, Declared<Lab>(map));
-        yield return new VirtualMachineSource(db, Declared<LabVirtualMachine>(map));
-        yield return new DiskSource(db, Declared<LabDisk>(map));
-        yield return new CostSource(db, Declared<LabCost>(map));
+        yield return new LabEmailSource(db, map.For<Lab>());
+        yield return new VirtualMachineSource(db, map.For<LabVirtualMachine>());
+        yield return new DiskSource(db, map.For<LabDisk>());
+        yield return new CostSource(db, map.For<LabCost>());
         yield return new UsageExportSource(db, blobs);
     }
 
-    private static PersonalDataLocation Declared<T>(PersonalDataMap map)
-        => map.Locations.Single(l => l.ClrType == typeof(T).FullName);
+    /// The person's object IDs as the owner columns (nullable) compare them.
+    private static List<Guid?> Owners(SubjectKeys keys) => [.. keys.ObjectIds.Select(id => (Guid?)id)];
 
     /// When data retained from <paramref name="from"/> becomes anonymous in a lab of <paramref name="days"/>.
     public static DateTimeOffset AnonymousOn(DateTimeOffset from, int days) => from.AddDays(days);
@@ -96,7 +96,7 @@ public static class LabsPrivacy
             {
                 return new(0, ErasureOutcome.Anonymized);
             }
-            var owners = keys.ObjectIds.Select(id => (Guid?)id).ToList();
+            var owners = Owners(keys);
             var emails = keys.Emails.ToList();
             var matched = await rows.Select(v => new { v.Id, v.LabId, v.DeletedAt, Days = v.Lab!.AnonymizeAfterDays }).ToListAsync(ct);
             // A live VM is deleted (or its email removed) now; a deleted one is retained from its deletion.
@@ -131,7 +131,7 @@ public static class LabsPrivacy
 
         public async Task<Residue> ScanAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
         {
-            var owners = keys.ObjectIds.Select(id => (Guid?)id).ToList();
+            var owners = Owners(keys);
             var emails = keys.Emails.ToList();
             var residue = await db.LabVirtualMachines.LongCountAsync(v => (owners.Contains(v.OwnerObjectId) && v.DeletedAt == null) || emails.Contains(v.NotificationEmail!), ct);
             var retained = await db.LabVirtualMachines
@@ -151,7 +151,7 @@ public static class LabsPrivacy
 
         public async Task<ErasureResult> EraseAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
         {
-            var owners = keys.ObjectIds.Select(id => (Guid?)id).ToList();
+            var owners = Owners(keys);
             var mine = db.LabDisks.Where(d => owners.Contains(d.OwnerObjectId));
             var matched = await (from d in mine join l in db.Labs on d.LabId equals l.Id select new { d.DeletedAt, l.AnonymizeAfterDays }).ToListAsync(ct);
             var date = matched.Count == 0 ? (DateTimeOffset?)null : matched.Max(d => AnonymousOn(d.DeletedAt ?? context.Now, d.AnonymizeAfterDays));
@@ -168,7 +168,7 @@ public static class LabsPrivacy
 
         public async Task<Residue> ScanAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
         {
-            var owners = keys.ObjectIds.Select(id => (Guid?)id).ToList();
+            var owners = Owners(keys);
             var residue = await db.LabDisks.LongCountAsync(d => owners.Contains(d.OwnerObjectId) && d.DeletedAt == null, ct);
             var retained = await (from d in db.LabDisks.Where(d => owners.Contains(d.OwnerObjectId) && d.DeletedAt != null)
                                   join l in db.Labs on d.LabId equals l.Id
@@ -188,7 +188,7 @@ public static class LabsPrivacy
 
         public async Task<ErasureResult> EraseAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
         {
-            var owners = keys.ObjectIds.Select(id => (Guid?)id).ToList();
+            var owners = Owners(keys);
             var mine = db.LabCosts.Where(c => owners.Contains(c.OwnerObjectId));
             var count = await mine.LongCountAsync(ct);
             var period = count == 0 ? 0 : await (from c in mine join l in db.Labs on c.LabId equals l.Id select l.AnonymizeAfterDays).MaxAsync(ct);
@@ -201,7 +201,7 @@ public static class LabsPrivacy
 
         public async Task<Residue> ScanAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
         {
-            var owners = keys.ObjectIds.Select(id => (Guid?)id).ToList();
+            var owners = Owners(keys);
             // Costs of resources the person still holds live are residue; the others are retained with their resource.
             var liveVms = db.LabVirtualMachines.Where(v => owners.Contains(v.OwnerObjectId) && v.DeletedAt == null).Select(v => v.Id);
             var liveDisks = db.LabDisks.Where(d => owners.Contains(d.OwnerObjectId) && d.DeletedAt == null).Select(d => d.Id);
@@ -236,34 +236,22 @@ public static class LabsPrivacy
         /// The stored exports of the labs where the person owns or owned a VM, that name them.
         public async IAsyncEnumerable<PersonalBlob> BlobsAsync(SubjectKeys keys, [EnumeratorCancellation] CancellationToken ct)
         {
-            var needles = keys.ObjectIds.Select(id => id.ToString("D")).ToList();
-            foreach (var prefix in await LabPrefixesAsync(keys, ct))
+            await foreach (var (name, _) in NamingAsync(keys, ct))
             {
-                await foreach (var blob in blobs.ListAsync(ExportLabUsage.Container, prefix, ct))
-                {
-                    if (await CountAsync(blob.Name, needles, ct) > 0)
-                    {
-                        yield return new PersonalBlob(blob.Container, blob.Name, "A lab usage export that lists the person as a VM's owner.");
-                    }
-                }
+                yield return new PersonalBlob(ExportLabUsage.Container, name, "A lab usage export that lists the person as a VM's owner.");
             }
         }
 
         public async Task<ErasureResult> EraseAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
         {
             ArgumentNullException.ThrowIfNull(context);
-            var needles = keys.ObjectIds.Select(id => id.ToString("D")).ToList();
             long rows = 0;
-            foreach (var prefix in await LabPrefixesAsync(keys, ct))
+            await foreach (var (name, found) in NamingAsync(keys, ct))
             {
-                await foreach (var blob in blobs.ListAsync(ExportLabUsage.Container, prefix, ct))
+                rows += found;
+                if (!context.DryRun && context.AnonymizeNow)
                 {
-                    var found = await CountAsync(blob.Name, needles, ct);
-                    rows += found;
-                    if (found > 0 && !context.DryRun && context.AnonymizeNow)
-                    {
-                        await AnonymizeOwnersAsync(blobs, blob.Name, needles, null, ct);
-                    }
+                    await AnonymizeOwnersAsync(blobs, name, Needles(keys), null, ct);
                 }
             }
             return context.AnonymizeNow || rows == 0 ? new(rows, ErasureOutcome.Anonymized)
@@ -273,29 +261,43 @@ public static class LabsPrivacy
         public async Task<Residue> ScanAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
         {
             ArgumentNullException.ThrowIfNull(context);
-            var needles = keys.ObjectIds.Select(id => id.ToString("D")).ToList();
             long rows = 0;
-            foreach (var prefix in await LabPrefixesAsync(keys, ct))
+            await foreach (var (_, found) in NamingAsync(keys, ct))
             {
-                await foreach (var blob in blobs.ListAsync(ExportLabUsage.Container, prefix, ct))
-                {
-                    rows += await CountAsync(blob.Name, needles, ct);
-                }
+                rows += found;
             }
             // Until the lab's period ends the rows are retained with the VMs they describe.
             return rows == 0 ? Residue.None : new Residue(0, rows, AnonymousOn(context.Now, await PeriodAsync(keys, ct)));
         }
 
+        private static List<string> Needles(SubjectKeys keys) => [.. keys.ObjectIds.Select(id => id.ToString("D"))];
+
+        /// Each stored export of the person's labs that names them, with how many of its rows do.
+        private async IAsyncEnumerable<(string Name, int Rows)> NamingAsync(SubjectKeys keys, [EnumeratorCancellation] CancellationToken ct)
+        {
+            var needles = Needles(keys);
+            foreach (var prefix in await LabPrefixesAsync(keys, ct))
+            {
+                await foreach (var blob in blobs.ListAsync(ExportLabUsage.Container, prefix, ct))
+                {
+                    if (await CountAsync(blob.Name, needles, ct) is > 0 and var rows)
+                    {
+                        yield return (blob.Name, rows);
+                    }
+                }
+            }
+        }
+
         private async Task<int> PeriodAsync(SubjectKeys keys, CancellationToken ct)
         {
-            var owners = keys.ObjectIds.Select(id => (Guid?)id).ToList();
+            var owners = Owners(keys);
             return await db.LabVirtualMachines.Where(v => owners.Contains(v.OwnerObjectId)).Select(v => (int?)v.Lab!.AnonymizeAfterDays).MaxAsync(ct) ?? Lab.DefaultAnonymizeAfterDays;
         }
 
         /// The export folders of the labs where the person owns or owned a VM (an index seek on the owner).
         private async Task<List<string>> LabPrefixesAsync(SubjectKeys keys, CancellationToken ct)
         {
-            var owners = keys.ObjectIds.Select(id => (Guid?)id).ToList();
+            var owners = Owners(keys);
             if (owners.Count == 0)
             {
                 return [];

@@ -71,6 +71,9 @@ public sealed partial class PersonalDataMap
 
     public PersonalDataLocation? Find(string name) => Locations.FirstOrDefault(l => l.Name == name);
 
+    /// The table location of entity <typeparamref name="T"/>, for a module that registers its own source for it.
+    public PersonalDataLocation For<T>() => Locations.Single(l => l.Kind == "table" && l.ClrType == typeof(T).FullName);
+
     /// The map's problems together with the ones only the registered sources can show: a location needs exactly
     /// one source; a generic table source cannot retain-then-anonymize; a blob location needs a module's source; a
     /// retain-then-anonymize location needs its sweep.

@@ -108,7 +108,9 @@ public sealed class PersonalDataSources
         }
         if (!context.DryRun)
         {
-            await ScrubFilesAsync(InOrder.Where(s => s.Location.Kind == "table").Select(s => s.Location.Name), ct);
+            // Only the tables this erasure changed have dead row versions to vacuum.
+            await ScrubFilesAsync(results.Where(r => r.Item1.Location.Kind == "table" && r.Item2.Records > 0 && r.Item2.Outcome != ErasureOutcome.Kept)
+                .Select(r => r.Item1.Location.Name), ct);
         }
         return results;
     }

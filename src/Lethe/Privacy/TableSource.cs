@@ -71,16 +71,18 @@ public sealed class TableSource<T>(LetheDb db, PersonalDataLocation location) : 
             return new SubjectKeys();
         }
         var found = new SubjectKeys();
-        var fields = location.Fields.Where(f => f.IsSubjectKey || f.IsName).ToList();
+        var fields = location.Fields.Where(f => f.IsSubjectKey || f.IsName)
+            .Select(f => (Field: f, Property: typeof(T).GetProperty(f.Name, BindingFlags.Public | BindingFlags.Instance)))
+            .Where(p => p.Property is not null).ToList();
         await foreach (var row in rows.AsNoTracking().Take(1000).AsAsyncEnumerable().WithCancellation(ct))
         {
             var objectIds = new HashSet<Guid>();
             var emails = new HashSet<string>(StringComparer.Ordinal);
             var authors = new HashSet<string>(StringComparer.Ordinal);
             var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var field in fields)
+            foreach (var (field, property) in fields)
             {
-                var value = typeof(T).GetProperty(field.Name)?.GetValue(row);
+                var value = property!.GetValue(row);
                 switch (value)
                 {
                     case null:

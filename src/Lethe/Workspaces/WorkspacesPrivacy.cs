@@ -26,7 +26,7 @@ public static class WorkspacesPrivacy
     public static IEnumerable<IPersonalDataSource> Sources(LetheDb db, PersonalDataMap map, IBlobStore blobs)
     {
         ArgumentNullException.ThrowIfNull(map);
-        yield return new MembershipSource(db, blobs, new TableSource<WorkspaceMember>(db, map.Locations.Single(l => l.ClrType == typeof(WorkspaceMember).FullName)));
+        yield return new MembershipSource(db, blobs, new TableSource<WorkspaceMember>(db, map.For<WorkspaceMember>()));
         yield return new HistoryDocumentSource(db, blobs);
     }
 
