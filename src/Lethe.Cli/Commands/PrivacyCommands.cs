@@ -22,7 +22,7 @@ internal static class PrivacyCommands
             foreach (var l in response.Locations)
             {
                 var retention = l.RetentionDays is { } days ? $"{days} days" : l.RetentionSetting ?? "";
-                var fields = string.Join(", ", l.Fields.Select(f => $"{f.Name} ({f.Category}{(f.IsSubjectKey ? ", key" : "")})"));
+                var fields = string.Join(", ", l.Fields.Select(f => $"{f.Name} ({f.Category}{(f.IsSubjectKey ? ", key" : "")}{(f.Export == "Omit" ? ", never exported" : "")})"));
                 Invocation.AddRow(table, l.Module, l.Kind, l.Name, l.Strategy, retention, fields);
             }
             run.Write(table);
