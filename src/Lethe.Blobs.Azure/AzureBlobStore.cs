@@ -93,7 +93,13 @@ public sealed class AzureBlobStore : IBlobStore
         }
     }
 
-    public async Task<Stream> OpenReadAsync(string container, string name, CancellationToken ct)
+    public Task<Stream> OpenReadAsync(string container, string name, CancellationToken ct)
+        => OpenReadAsync(container, name, deleted: false, ct);
+
+    public Task<Stream> OpenReadDeletedAsync(string container, string name, CancellationToken ct)
+        => OpenReadAsync(container, name, deleted: true, ct);
+
+    private async Task<Stream> OpenReadAsync(string container, string name, bool deleted, CancellationToken ct)
     {
         var client = ContainerOf(container);
         BlobNames.ValidateName(name);
@@ -108,7 +114,7 @@ public sealed class AzureBlobStore : IBlobStore
             throw new BlobNotFoundException(container, name);
         }
 
-        if (DeletedAt(download.Details.Metadata) is not null)
+        if (DeletedAt(download.Details.Metadata) is not null != deleted)
         {
             download.Dispose();
             throw new BlobNotFoundException(container, name);

@@ -32,6 +32,7 @@ public static class LetheServer
         app.MapAccessEndpoints();
         app.MapOperationEndpoints();
         app.MapPrivacyEndpoints();
+        app.MapPrivacyRequestEndpoints();
         app.MapWorkspaceEndpoints();
         app.MapCatalogEndpoints();
         app.MapLabEndpoints();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Lethe.Resources;
+using Lethe.Server.Hosting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -43,6 +44,7 @@ internal static class ApiHosting
         // Routing after the error middleware, so that a re-executed request is routed to /error.
         app.UseRouting();
         app.UseAuthentication();
+        app.UseSessionCheck();
         app.UseAuthorization();
     }
 

@@ -3,6 +3,7 @@ using Lethe.Blobs.Azure;
 using Lethe.Gallery;
 using Lethe.Jobs;
 using Lethe.Labs;
+using Lethe.Privacy.Requests;
 using Lethe.Resources;
 using Lethe.Workspaces;
 
@@ -20,5 +21,6 @@ internal static class Work
         builder.Services.AddScoped<IJobHandler, PurgeExpiredBlobs>();
         builder.Services.AddLetheWorkspaces(builder.Configuration);
         builder.Services.AddLabs(builder.Configuration).AddSingleton<ISasContainerWriter, SasContainerWriter>();
+        builder.Services.AddPrivacyRequests(builder.Configuration);
     }
 }

@@ -797,6 +797,141 @@ namespace Lethe.Storage.Sqlite.Migrations
                     b.ToTable("LabVirtualMachines");
                 });
 
+            modelBuilder.Entity("Lethe.Privacy.Requests.PrivacyRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("AnonymizeNow")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Approval")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ApprovalAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("ApprovalBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ApprovalReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("BundleBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("BundleExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BundleName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BundleSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DueAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FailureMessage")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FailureStep")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("FiledBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Preview")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Retained")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Steps")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubjectAuthorId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubjectEmail")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubjectHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SubjectObjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Verification")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Work")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ApprovalBy");
+
+                    b.HasIndex("BundleExpiresAt");
+
+                    b.HasIndex("FiledBy");
+
+                    b.HasIndex("SubjectAuthorId");
+
+                    b.HasIndex("SubjectEmail");
+
+                    b.HasIndex("SubjectHash");
+
+                    b.HasIndex("SubjectObjectId");
+
+                    b.HasIndex("Status", "DueAt");
+
+                    b.ToTable("PrivacyRequests");
+                });
+
             modelBuilder.Entity("Lethe.Resources.ResourceGroup", b =>
                 {
                     b.Property<Guid>("SubscriptionId")

@@ -105,11 +105,17 @@ public sealed class FileSystemBlobStore : IBlobStore
         }
     }
 
-    public async Task<Stream> OpenReadAsync(string container, string name, CancellationToken ct)
+    public Task<Stream> OpenReadAsync(string container, string name, CancellationToken ct)
+        => OpenReadAsync(container, name, deleted: false, ct);
+
+    public Task<Stream> OpenReadDeletedAsync(string container, string name, CancellationToken ct)
+        => OpenReadAsync(container, name, deleted: true, ct);
+
+    private async Task<Stream> OpenReadAsync(string container, string name, bool deleted, CancellationToken ct)
     {
         var folders = FoldersOf(container);
         BlobNames.ValidateName(name);
-        var file = OpenOrNull(PathIn(folders.Live, name)) ?? throw new BlobNotFoundException(container, name);
+        var file = OpenOrNull(PathIn(deleted ? folders.Deleted : folders.Live, name)) ?? throw new BlobNotFoundException(container, name);
         try
         {
             var header = await FileSystemBlobFile.ReadAsync(file, ct);

@@ -24,6 +24,10 @@ public interface IBlobStore
     /// blob does not exist or is soft-deleted.
     Task<Stream> OpenReadAsync(string container, string name, CancellationToken ct);
 
+    /// The content a tombstone keeps (a soft-deleted blob, still held until its purge): what an export bundle
+    /// includes of a soft-deleted workspace. <see cref="BlobNotFoundException"/> when there is no tombstone of that name.
+    Task<Stream> OpenReadDeletedAsync(string container, string name, CancellationToken ct);
+
     /// The live blob's properties, or null when it does not exist or is soft-deleted.
     Task<BlobItem?> GetPropertiesAsync(string container, string name, CancellationToken ct);
 

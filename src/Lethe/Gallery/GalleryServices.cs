@@ -15,6 +15,14 @@ public static class GalleryServices
             .ValidateOnStart();
         services.AddSingleton<GalleryCatalog>();
         services.AddScoped<GalleryWrites>();
+        services.AddSingleton(new Privacy.Requests.SessionRevoker("Gallery", async (sp, keys, ct) =>
+        {
+            var writes = sp.GetRequiredService<GalleryWrites>();
+            foreach (var author in keys.AuthorIds)
+            {
+                await writes.RevokeTokensOfAuthorAsync(author, ct);
+            }
+        }));
         services.AddSingleton(new Privacy.PersonalDataSourceFactory(sp => GalleryPrivacy.Sources(
             sp.GetRequiredService<LetheDb>(), sp.GetRequiredService<Privacy.PersonalDataMap>(), sp.GetRequiredService<GalleryWrites>())));
         services.AddScoped<IDemoContent, GalleryDemo>();

@@ -171,14 +171,16 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
     public async Task<int> RevokeTokensAsync(Guid userId, CancellationToken ct)
     {
         var author = await db.GalleryAuthors.AsNoTracking().FirstOrDefaultAsync(a => a.UserId == userId, ct);
-        if (author is null)
-        {
-            return 0;
-        }
+        return author is null ? 0 : await RevokeTokensOfAuthorAsync(author.Id, ct);
+    }
+
+    /// Revokes every live token of the author ID (a privacy erasure, which knows the person by their keys).
+    public async Task<int> RevokeTokensOfAuthorAsync(string authorId, CancellationToken ct)
+    {
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var version = await NextVersionAsync(ct);
-        var revoked = await RevokeLiveAsync(author.Id, version, now, ct);
+        var revoked = await RevokeLiveAsync(authorId, version, now, ct);
         await transaction.CommitAsync(ct);
         await catalog.ChangedAsync(CancellationToken.None);
         return revoked;

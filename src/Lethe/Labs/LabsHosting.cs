@@ -24,6 +24,10 @@ public static class LabsHosting
             "Labs", ExportLabUsage.Container, LabsPrivacy.UsageExportSource.Prefix, PersonalDataCategory.Identifier, SubjectKind.ObjectId, ErasureStrategy.RetainThenAnonymize,
             "Lab usage exports (virtualmachines.csv, disks.csv) in the lab's own storage: VM owners' object IDs. They hold many people's rows, so they are never deleted for one person; the owner is anonymized inside them with the VM.",
             Sweep: AnonymizeLabPersonalData.JobKind, RetentionDays: Lab.DefaultAnonymizeAfterDays));
+        foreach (var file in LabsBundleFiles.All)
+        {
+            services.AddSingleton(file);
+        }
         services.AddSingleton(new PersonalDataSourceFactory(sp => LabsPrivacy.Sources(
             sp.GetRequiredService<LetheDb>(), sp.GetRequiredService<PersonalDataMap>(), sp.GetRequiredService<Blobs.IBlobStore>())));
         return services;

@@ -238,7 +238,7 @@ public static class LabsPrivacy
         {
             await foreach (var (name, _) in NamingAsync(keys, ct))
             {
-                yield return new PersonalBlob(ExportLabUsage.Container, name, "A lab usage export that lists the person as a VM's owner.");
+                yield return new PersonalBlob(ExportLabUsage.Container, name, "A lab usage export that lists the person as a VM's owner.") { Shared = true };
             }
         }
 

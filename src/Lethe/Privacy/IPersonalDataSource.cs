@@ -49,8 +49,16 @@ public interface IPersonalDataSource
     Task<Residue> ScanAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct);
 }
 
-/// A blob that concerns the person, for their export bundle.
-public sealed record PersonalBlob(string Container, string Name, string? Note = null);
+/// A blob that concerns the person, for their export bundle. A <see cref="SoftDeleted"/> one is read from its
+/// tombstone: its data is still held until the purge.
+public sealed record PersonalBlob(string Container, string Name, string? Note = null)
+{
+    public bool SoftDeleted { get; init; }
+
+    /// The blob holds other people's records too (a lab's usage export): the bundle gives the person their own
+    /// records from it (the location's data file), never the blob whole.
+    public bool Shared { get; init; }
+}
 
 /// A source whose location is blobs: it also lists the blobs themselves, for the bundle.
 public interface IPersonalBlobSource : IPersonalDataSource

@@ -20,7 +20,11 @@ public interface ISubjectKeySource
 /// with it, so every find is an index seek); Delete is one <c>ExecuteDelete</c>, Anonymize one <c>ExecuteUpdate</c>
 /// that replaces, in each matching row, exactly the values that are the person's by the erasure's pseudonym; Keep
 /// changes nothing. Adding an entity with declared personal data never needs engine code.
-public sealed class TableSource<T>(LetheDb db, PersonalDataLocation location) : IPersonalDataSource, ISubjectKeySource where T : class
+/// Marks the generic table source: its erasure is set-based SQL on the scope's <see cref="LetheDb"/>, so a caller can
+/// run it inside a transaction of its own (a request's step and checkpoint commit together).
+public interface ITableSource : IPersonalDataSource;
+
+public sealed class TableSource<T>(LetheDb db, PersonalDataLocation location) : ITableSource, ISubjectKeySource where T : class
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 

@@ -125,9 +125,22 @@ public static class WorkspacesPrivacy
 
         public async IAsyncEnumerable<PersonalBlob> BlobsAsync(SubjectKeys keys, [EnumeratorCancellation] CancellationToken ct)
         {
-            await foreach (var run in Runs(keys).AsAsyncEnumerable().WithCancellation(ct))
+            // The history document of each job they submitted, and its outputs and logs (the job's folder).
+            var runs = await Runs(keys).ToListAsync(ct);
+            foreach (var run in runs)
             {
-                yield return new PersonalBlob(run.Container, JobBlobs.HistoryDocument(run.JobId), run.SoftDeleted ? "In a soft-deleted workspace." : null);
+                var folder = JobBlobs.Folder(run.JobId);
+                var listed = run.SoftDeleted ? blobs.ListDeletedAsync(run.Container, folder, ct) : blobs.ListAsync(run.Container, folder, ct);
+                await foreach (var blob in listed)
+                {
+                    var note = blob.Name == JobBlobs.HistoryDocument(run.JobId)
+                        ? "The history document of a job you submitted in workspace " + run.Workspace + "."
+                        : "An output or log of a job you submitted in workspace " + run.Workspace + ".";
+                    yield return new PersonalBlob(run.Container, blob.Name, run.SoftDeleted ? note + " The workspace is soft-deleted; its data is held until it is purged." : note)
+                    {
+                        SoftDeleted = run.SoftDeleted,
+                    };
+                }
             }
         }
 

@@ -1,0 +1,50 @@
+using System.IO.Pipelines;
+using Lethe.Blobs;
+
+namespace Lethe.Privacy.Requests;
+
+/// Writes a blob from code that produces it (a zip, NDJSON) with memory bounded whatever its size: the producer writes
+/// into a pipe whose other end the blob store reads. The store publishes the blob only once it is complete, so a
+/// crash leaves nothing half-written visible.
+internal static class BlobStreams
+{
+    private static readonly PipeOptions Bounded = new(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false);
+
+    public static async Task<T> WriteAsync<T>(IBlobStore blobs, string container, string name, string contentType, Func<Stream, CancellationToken, Task<T>> produce, CancellationToken ct)
+    {
+        var pipe = new Pipe(Bounded);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = pipe.Reader.AsStream();
+        var consumer = Task.Run(() => blobs.PutAsync(container, name, reader, contentType, failed.Token), CancellationToken.None);
+        T result;
+        try
+        {
+            var writer = pipe.Writer.AsStream(leaveOpen: true);
+            await using (writer.ConfigureAwait(false))
+            {
+                result = await produce(writer, failed.Token);
+                await writer.FlushAsync(failed.Token);
+            }
+            await pipe.Writer.CompleteAsync();
+        }
+        catch (Exception e)
+        {
+            // The reader sees the error instead of an end: the store throws away what it has and publishes nothing.
+            await pipe.Writer.CompleteAsync(e);
+            await failed.CancelAsync();
+            try
+            {
+                await consumer;
+            }
+#pragma warning disable CA1031 // The producer's error is the one that counts; the store's follows from it.
+            catch (Exception)
+            {
+            }
+#pragma warning restore CA1031
+            throw;
+        }
+        await consumer;
+        await reader.DisposeAsync();
+        return result;
+    }
+}
