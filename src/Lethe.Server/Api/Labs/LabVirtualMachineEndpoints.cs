@@ -116,7 +116,7 @@ public static class LabVirtualMachineEndpoints
             ImageOsType = p.GalleryImageReference?.OsType,
             ImageVersion = p.GalleryImageReference?.Version,
             CustomImageId = string.IsNullOrWhiteSpace(p.CustomImageId) ? null : p.CustomImageId.Trim(),
-            NotificationEmail = string.IsNullOrWhiteSpace(p.NotificationEmail) ? null : p.NotificationEmail.Trim(),
+            NotificationEmail = string.IsNullOrWhiteSpace(p.NotificationEmail) ? null : Lethe.Privacy.SubjectKeys.NormalizeEmail(p.NotificationEmail),
             ShutdownTime = string.IsNullOrEmpty(p.ShutdownTime) ? null : ParseTime(p.ShutdownTime),
         };
         db.LabVirtualMachines.Add(vm);

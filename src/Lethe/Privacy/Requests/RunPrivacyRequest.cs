@@ -69,6 +69,15 @@ public sealed partial class RunPrivacyRequest(
                 steps = Plan(request);
                 await SaveAsync(context, request, work, steps, ct);
             }
+            if (steps.Count == 0)
+            {
+                // Work recorded without its steps (a request resumed by an older version): the plan is the map's.
+                steps = Plan(request);
+                for (var i = 0; i < Math.Min(work.Next, steps.Count); i++)
+                {
+                    steps[i].Status = StepStatus.Completed;
+                }
+            }
             if (request.Type == PrivacyRequestType.Export)
             {
                 await ExportAsync(context, request, work, steps, s => current = s, ct);
