@@ -24,7 +24,7 @@ public static class PrivacyRequestEndpoints
             .Produces(StatusCodes.Status200OK, contentType: "application/zip");
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, PrivacyRequests service, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(HttpContext http, PrivacyRequests service, TimeProvider clock, CancellationToken ct)
     {
         var (input, problem) = await ReadCreateAsync(http.Request, ct);
         if (problem is not null)
@@ -35,9 +35,9 @@ public static class PrivacyRequestEndpoints
         var result = await service.FileAsync(caller, input!, ct);
         if (result.Request is not { } request)
         {
-            return Answer(result);
+            return Answer(result, clock);
         }
-        return TypedResults.Accepted($"/privacy/requests/{request.Id:D}", ToResource(request, DateTimeOffset.UtcNow));
+        return TypedResults.Accepted($"/privacy/requests/{request.Id:D}", ToResource(request, clock.GetUtcNow()));
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, PrivacyRequests service, TimeProvider clock, string? status, bool? mine,
@@ -67,7 +67,7 @@ public static class PrivacyRequestEndpoints
         var caller = await service.CallerAsync(http.User.ObjectId(), ct);
         return await service.FindAsync(caller, id, ct) is { } request
             ? TypedResults.Ok(ToResource(request, clock.GetUtcNow()))
-            : Answer(RequestResult.NotFound());
+            : Answer(RequestResult.NotFound(), clock);
     }
 
     private static async Task<IResult> ApproveAsync(Guid id, HttpContext http, PrivacyRequests service, TimeProvider clock, CancellationToken ct)
@@ -104,13 +104,13 @@ public static class PrivacyRequestEndpoints
         return Answer(await service.RetryAsync(caller, id, ct), clock);
     }
 
-    private static async Task<IResult> BundleAsync(Guid id, HttpContext http, PrivacyRequests service, CancellationToken ct)
+    private static async Task<IResult> BundleAsync(Guid id, HttpContext http, PrivacyRequests service, TimeProvider clock, CancellationToken ct)
     {
         var caller = await service.CallerAsync(http.User.ObjectId(), ct);
         var (content, length, result) = await service.OpenBundleAsync(caller, id, ct);
         if (content is null)
         {
-            return Answer(result);
+            return Answer(result, clock);
         }
         http.Response.Headers.CacheControl = "no-store";
         if (length is { } bytes)
@@ -120,9 +120,9 @@ public static class PrivacyRequestEndpoints
         return TypedResults.Stream(content, "application/zip", $"lethe-export-{id:D}.zip");
     }
 
-    private static IResult Answer(RequestResult result, TimeProvider? clock = null) => result.Problem switch
+    private static IResult Answer(RequestResult result, TimeProvider clock) => result.Problem switch
     {
-        RequestProblem.None => TypedResults.Ok(ToResource(result.Request!, (clock ?? TimeProvider.System).GetUtcNow())),
+        RequestProblem.None => TypedResults.Ok(ToResource(result.Request!, clock.GetUtcNow())),
         RequestProblem.NotFound => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.", detail: result.Message),
         RequestProblem.Forbidden => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.", detail: result.Message),
         RequestProblem.Conflict => Problems.Conflict(result.Message!),

@@ -306,6 +306,11 @@ public sealed class PrivacyRequests(LetheDb db, SubjectHashes hashes, PersonalDa
         {
             return RequestResult.Conflict($"The request is {request.Status}: only a request that has not started can be cancelled.");
         }
+        if (request.Approval == ApprovalState.Pending)
+        {
+            // Nothing is left to approve.
+            request.Approval = ApprovalState.NotNeeded;
+        }
         End(request, PrivacyRequestStatus.Cancelled, clock.GetUtcNow());
         var saved = await SaveAsync(request, ct);
         if (saved.Problem == RequestProblem.None && request.JobId is { } job)
