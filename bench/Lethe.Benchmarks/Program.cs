@@ -11,6 +11,11 @@ if (args is ["privacy-scale", .. var privacy])
 {
     return await Lethe.Benchmarks.Privacy.SubjectAtScale.RunAsync(privacy);
 }
+// `-- privacy-bundle [blobs] [total MiB] [rounds]`: an export bundle of 1 GB of job outputs: peak memory and rate against a copy.
+if (args is ["privacy-bundle", .. var bundle])
+{
+    return await Lethe.Benchmarks.Privacy.BundleBenchmark.RunAsync(bundle);
+}
 // `-- download-all artifacts megabytes rounds`: peak memory of a job's download-all (workspaces).
 if (args.Length > 0 && args[0] == "download-all")
 {

@@ -8,13 +8,18 @@ namespace Lethe.Privacy.Requests;
 /// crash leaves nothing half-written visible.
 internal static class BlobStreams
 {
-    private static readonly PipeOptions Bounded = new(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false);
+    // At most 4 MiB in flight between the producer and the store, in 256 KiB segments.
+    private static readonly PipeOptions Bounded = new(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20, minimumSegmentSize: 256 * 1024, useSynchronizationContext: false);
 
-    public static async Task<T> WriteAsync<T>(IBlobStore blobs, string container, string name, string contentType, Func<Stream, CancellationToken, Task<T>> produce, CancellationToken ct)
+    /// The producer's result, and the size and lower-case hex SHA-256 of the blob as written (hashed on the store's
+    /// side of the pipe, so on another core than the producer's work).
+    public sealed record Written<T>(T Result, long Bytes, string Sha256);
+
+    public static async Task<Written<T>> WriteAsync<T>(IBlobStore blobs, string container, string name, string contentType, Func<Stream, CancellationToken, Task<T>> produce, CancellationToken ct)
     {
         var pipe = new Pipe(Bounded);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var reader = pipe.Reader.AsStream();
+        var reader = new HashingReadStream(pipe.Reader.AsStream());
         var consumer = Task.Run(() => blobs.PutAsync(container, name, reader, contentType, failed.Token), CancellationToken.None);
         T result;
         try
@@ -44,7 +49,8 @@ internal static class BlobStreams
             throw;
         }
         await consumer;
+        var written = new Written<T>(result, reader.Bytes, reader.Finish());
         await reader.DisposeAsync();
-        return result;
+        return written;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Reflection;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -71,20 +72,16 @@ public sealed class BundleWriter(IBlobStore blobs, PrivacyRequest request, Reque
     public async Task<BundleResult> WriteAsync(CancellationToken ct)
     {
         var name = PrivacyBlobs.Bundle(request.Id);
-        var (bytes, sha) = await BlobStreams.WriteAsync(blobs, PrivacyBlobs.Container, name, "application/zip", async (stream, token) =>
+        var written = await BlobStreams.WriteAsync(blobs, PrivacyBlobs.Container, name, "application/zip", async (stream, token) =>
         {
-            var whole = new HashingStream(stream, leaveOpen: true);
-            await using (whole)
+            var zip = await ZipArchive.CreateAsync(stream, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, token);
+            await using (zip)
             {
-                var zip = await ZipArchive.CreateAsync(whole, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, token);
-                await using (zip)
-                {
-                    await WriteEntriesAsync(zip, token);
-                }
-                return (whole.Bytes, whole.Finish());
+                await WriteEntriesAsync(zip, token);
             }
+            return _files.Count + 1;
         }, ct);
-        return new BundleResult(name, bytes, sha, _files.Count + 1);
+        return new BundleResult(name, written.Bytes, written.Sha256, written.Result);
     }
 
     private async Task WriteEntriesAsync(ZipArchive zip, CancellationToken ct)
@@ -131,7 +128,7 @@ public sealed class BundleWriter(IBlobStore blobs, PrivacyRequest request, Reque
             {
                 var path = $"blobs/{blob.Module}/{blob.Container}/{blob.Name}";
                 // Job outputs are mostly compressed already: stored as they are, copied at the store's speed.
-                await AddAsync(zip, path, blob.Note ?? $"A file {blob.Module} stores that concerns you.", CompressionLevel.NoCompression, s => content.CopyToAsync(s, 1 << 20, ct), ct);
+                await AddBlobAsync(zip, path, blob.Note ?? $"A file {blob.Module} stores that concerns you.", content, ct);
                 Attach(blob.Location, path);
             }
         }
@@ -171,6 +168,44 @@ public sealed class BundleWriter(IBlobStore blobs, PrivacyRequest request, Reque
         }
         _described.Add((path, description));
     }
+
+    /// A blob, stored as it is (job outputs are mostly compressed already), copied at the store's speed: the next
+    /// megabyte is read while the last one is written to the zip and hashed on another core.
+    private async Task AddBlobAsync(ZipArchive zip, string path, string description, Stream content, CancellationToken ct)
+    {
+        var entry = zip.CreateEntry(path, CompressionLevel.NoCompression);
+        entry.LastWriteTime = _createdAt;
+        var stream = await entry.OpenAsync(ct);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long bytes = 0;
+        await using (stream)
+        {
+            var (current, next) = (_buffers[0], _buffers[1]);
+            var hashing = Task.CompletedTask;
+            var read = await content.ReadAsync(current, ct);
+            while (read > 0)
+            {
+                await hashing;
+                var chunk = current;
+                var count = read;
+                hashing = Task.Run(() => hash.AppendData(chunk, 0, count), ct);
+                var write = stream.WriteAsync(chunk.AsMemory(0, count), ct);
+                (current, next) = (next, current);
+                var reading = content.ReadAsync(current, ct);
+                await write;
+                bytes += count;
+                read = await reading;
+            }
+            await hashing;
+        }
+        _files.Add(new ManifestFile(path, bytes, Convert.ToHexStringLower(hash.GetHashAndReset())));
+        _described.Add((path, description));
+    }
+
+    private const int BlobBuffer = 1 << 20;
+
+    // The two buffers every blob is copied through (one read into while the other is written and hashed).
+    private readonly byte[][] _buffers = [new byte[BlobBuffer], new byte[BlobBuffer]];
 
     private async Task CopyStagedAsync(StagedFile file, Stream output, CancellationToken ct)
     {

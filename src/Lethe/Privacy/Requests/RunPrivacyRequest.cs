@@ -196,7 +196,7 @@ public sealed partial class RunPrivacyRequest(
     {
         var location = located.Location;
         var staged = $"{PrivacyBlobs.Staging(requestId)}{index:D3}.ndjson";
-        var records = await BlobStreams.WriteAsync(blobs, PrivacyBlobs.Container, staged, "application/x-ndjson", async (stream, token) =>
+        var records = (await BlobStreams.WriteAsync(blobs, PrivacyBlobs.Container, staged, "application/x-ndjson", async (stream, token) =>
         {
             long count = 0;
             await using var writer = new Utf8JsonWriter(stream);
@@ -211,7 +211,7 @@ public sealed partial class RunPrivacyRequest(
             }
             await writer.FlushAsync(token);
             return count;
-        }, ct);
+        }, ct)).Result;
         var path = $"data/{location.Module}/{BundleWriter.FileName(location.Name)}";
         work.Files.RemoveAll(f => f.Staged == staged);
         work.Files.Add(new StagedFile(path, staged, records, location.Kind, location.Module, location.Name, location.Strategy.ToString(), BundleWriter.Describe(location))
@@ -235,8 +235,8 @@ public sealed partial class RunPrivacyRequest(
     private async Task<long> StageBundleFileAsync(Guid requestId, int index, PersonalBundleFile file, SubjectKeys keys, RequestWork work, CancellationToken ct)
     {
         var staged = $"{PrivacyBlobs.Staging(requestId)}{index:D3}-{file.FileName}";
-        var records = await BlobStreams.WriteAsync(blobs, PrivacyBlobs.Container, staged, "text/csv",
-            (stream, token) => file.WriteAsync(services, keys, stream, token), ct);
+        var records = (await BlobStreams.WriteAsync(blobs, PrivacyBlobs.Container, staged, "text/csv",
+            (stream, token) => file.WriteAsync(services, keys, stream, token), ct)).Result;
         var path = $"data/{file.Module}/{file.FileName}";
         work.Files.RemoveAll(f => f.Staged == staged);
         work.Files.Add(new StagedFile(path, staged, records, "file", file.Module, path, "", file.Description));
