@@ -58,6 +58,9 @@ public sealed record PrivacyRequestResource(
     public PrivacyFailure? Failure { get; init; }
     public PrivacyBundleInfo? Bundle { get; init; }
     public bool Overdue { get; init; }
+
+    /// How the officer who filed it checked the person's identity (shown to privacy officers only).
+    public string? Verification { get; init; }
 }
 
 /// <c>POST /privacy/requests/{id}/deny</c> (reason required) and <c>/approve</c> (reason optional).

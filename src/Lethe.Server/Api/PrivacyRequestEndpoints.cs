@@ -37,7 +37,7 @@ public static class PrivacyRequestEndpoints
         {
             return Answer(result, clock);
         }
-        return TypedResults.Accepted($"/privacy/requests/{request.Id:D}", ToResource(request, clock.GetUtcNow()));
+        return TypedResults.Accepted($"/privacy/requests/{request.Id:D}", ToResource(request, clock.GetUtcNow(), caller.IsOfficer));
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, PrivacyRequests service, TimeProvider clock, string? status, bool? mine,
@@ -59,14 +59,14 @@ public static class PrivacyRequestEndpoints
         var caller = await service.CallerAsync(http.User.ObjectId(), ct);
         var query = await service.ListAsync(caller, filter, all: caller.IsOfficer && mine != true, ct);
         var now = clock.GetUtcNow();
-        return TypedResults.Ok(await Paging.PageAsync(query, http.Request, top, skipToken, r => ToResource(r, now), ct));
+        return TypedResults.Ok(await Paging.PageAsync(query, http.Request, top, skipToken, r => ToResource(r, now, caller.IsOfficer), ct));
     }
 
     private static async Task<IResult> GetAsync(Guid id, HttpContext http, PrivacyRequests service, TimeProvider clock, CancellationToken ct)
     {
         var caller = await service.CallerAsync(http.User.ObjectId(), ct);
         return await service.FindAsync(caller, id, ct) is { } request
-            ? TypedResults.Ok(ToResource(request, clock.GetUtcNow()))
+            ? TypedResults.Ok(ToResource(request, clock.GetUtcNow(), caller.IsOfficer))
             : Answer(RequestResult.NotFound(), clock);
     }
 
@@ -129,7 +129,8 @@ public static class PrivacyRequestEndpoints
         _ => Problems.Invalid(result.Field ?? "body", result.Message!),
     };
 
-    public static PrivacyRequestResource ToResource(PrivacyRequest r, DateTimeOffset now)
+    /// The request as the API shows it; the officer's verification note only to officers.
+    public static PrivacyRequestResource ToResource(PrivacyRequest r, DateTimeOffset now, bool showVerification = false)
     {
         ArgumentNullException.ThrowIfNull(r);
         var steps = RequestWork.ReadSteps(r.Steps).Select(s => new PrivacyRequestStep(s.Location, s.Status.ToString(), s.Records)).ToList();
@@ -147,6 +148,7 @@ public static class PrivacyRequestEndpoints
             Failure = r.Status == PrivacyRequestStatus.Failed && r.FailureStep is not null ? new PrivacyFailure(r.FailureStep, r.FailureMessage ?? "") : null,
             Bundle = r.BundleName is not null && r.BundleBytes is { } bytes && r.BundleSha256 is { } sha && r.BundleExpiresAt is { } expires
                 ? new PrivacyBundleInfo(bytes, sha, expires) : null,
+            Verification = showVerification ? r.Verification : null,
             Overdue = !r.IsEnded && r.Status != PrivacyRequestStatus.Failed ? now > r.DueAt : r.Status == PrivacyRequestStatus.Failed && now > r.DueAt,
         };
     }

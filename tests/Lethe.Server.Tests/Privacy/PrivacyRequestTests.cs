@@ -359,7 +359,13 @@ public sealed class PrivacyRequestTests(Servers servers, CanaryAzureServers azur
         {
             Assert.Contains(user.Email, Read(zip, "data/Identity/AspNetUsers.json"), StringComparison.Ordinal);
         }
-        Assert.Null(await host.WithDbAsync(db => db.PrivacyRequests.Where(r => r.Id == forUser.Id).Select(r => r.Verification).SingleAsync(Ct)));
+        // The officer's evidence stays (shown to officers only) until the person is erased.
+        Assert.Equal("Passport seen at the front desk.", (await officer.GetPrivacyRequestAsync(forUser.Id, Ct)).Verification);
+        Assert.Null((await user.Client.GetPrivacyRequestAsync(forUser.Id, Ct)).Verification);
+        var erasure = await user.Client.CreatePrivacyRequestAsync(new CreatePrivacyRequest("Erasure"), Ct);
+        await officer.ApprovePrivacyRequestAsync(erasure.Id, ct: Ct);
+        Assert.Equal("Completed", (await WaitAsync(officer, erasure.Id)).Status);
+        Assert.Null((await officer.GetPrivacyRequestAsync(forUser.Id, Ct)).Verification);
 
         foreach (var subject in new[] { new PrivacySubject(Email: $"nobody-{Guid.NewGuid():N}@example.test"), new PrivacySubject(ObjectId: Guid.NewGuid()), new PrivacySubject(AuthorId: new string('A', 64)) })
         {
@@ -367,9 +373,9 @@ public sealed class PrivacyRequestTests(Servers servers, CanaryAzureServers azur
             Assert.Equal("Completed", unknown.Status);
             using var zip = new ZipArchive(new MemoryStream(await DownloadAsync(officer, unknown.Id)));
             Assert.All(JsonNode.Parse(Read(zip, "manifest.json"))!["locations"]!.AsArray(), l => Assert.Equal(0, l!["records"]!.GetValue<long>()));
-            var erasure = await officer.CreatePrivacyRequestAsync(new CreatePrivacyRequest("Erasure", subject, Verification: "Letter with signature."), Ct);
-            await officer.ApprovePrivacyRequestAsync(erasure.Id, ct: Ct);
-            Assert.Equal("Completed", (await WaitAsync(officer, erasure.Id)).Status);
+            var unknownErasure = await officer.CreatePrivacyRequestAsync(new CreatePrivacyRequest("Erasure", subject, Verification: "Letter with signature."), Ct);
+            await officer.ApprovePrivacyRequestAsync(unknownErasure.Id, ct: Ct);
+            Assert.Equal("Completed", (await WaitAsync(officer, unknownErasure.Id)).Status);
         }
     }
 

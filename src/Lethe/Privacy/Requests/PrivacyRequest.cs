@@ -68,7 +68,8 @@ public sealed class PrivacyRequest
     [PersonalData(PersonalDataCategory.Identifier, SubjectKind.ObjectId, IsSubjectKey = true)]
     public Guid? FiledBy { get; init; }
 
-    /// How the officer checked the person's identity, in their words.
+    /// How the officer checked the person's identity, in their words: kept as the officer's evidence after the
+    /// request ends, until the person is erased (it may name them).
     [PersonalData(PersonalDataCategory.Content, SubjectKind.ObjectId, Export = PersonalDataExport.Omit)]
     public string? Verification { get; set; }
 

@@ -389,7 +389,6 @@ public sealed class PrivacyRequests(LetheDb db, SubjectHashes hashes, PersonalDa
         request.SubjectObjectId = null;
         request.SubjectEmail = null;
         request.SubjectAuthorId = null;
-        request.Verification = null;
         request.Work = null;
         request.Version = Guid.NewGuid();
     }

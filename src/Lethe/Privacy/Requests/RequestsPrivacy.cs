@@ -22,7 +22,7 @@ public static class RequestsPrivacy
     {
         ArgumentNullException.ThrowIfNull(map);
         var table = map.Locations.First(l => l.ClrType == typeof(PrivacyRequest).FullName).Name;
-        return [new RequestSource(db, table), new BundleSource(db, blobs, hashes)];
+        return [new RequestSource(db, hashes, table), new BundleSource(db, blobs, hashes)];
     }
 
     private static async Task<IQueryable<PrivacyRequest>> AboutAsync(LetheDb db, SubjectHashes hashes, SubjectKeys keys, CancellationToken ct)
@@ -36,7 +36,7 @@ public static class RequestsPrivacy
 
     /// Requests keep their keyed hash; the identifiers are removed (subject, and an officer's own ID on requests they
     /// filed or decided).
-    private sealed class RequestSource(LetheDb db, string table) : IPersonalDataSource
+    private sealed class RequestSource(LetheDb db, SubjectHashes hashes, string table) : IPersonalDataSource
     {
         public string Location => table;
 
@@ -72,13 +72,15 @@ public static class RequestsPrivacy
                     .SetProperty(r => r.SubjectEmail, (string?)null)
                     .SetProperty(r => r.SubjectAuthorId, (string?)null)
                     .SetProperty(r => r.Verification, (string?)null), ct);
+            // Ended requests about the person keep only the hash, and their verification notes may name them.
+            await (await AboutAsync(db, hashes, keys, ct)).ExecuteUpdateAsync(set => set.SetProperty(r => r.Verification, (string?)null), ct);
             await db.PrivacyRequests.Where(r => ids.Contains(r.FiledBy)).ExecuteUpdateAsync(set => set.SetProperty(r => r.FiledBy, (Guid?)null), ct);
             await db.PrivacyRequests.Where(r => ids.Contains(r.ApprovalBy)).ExecuteUpdateAsync(set => set.SetProperty(r => r.ApprovalBy, (Guid?)null), ct);
             return new(count, ErasureOutcome.Anonymized);
         }
 
         public async Task<Residue> ScanAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
-            => new(await Identifying(keys).LongCountAsync(ct));
+            => new(await Identifying(keys).LongCountAsync(ct) + await (await AboutAsync(db, hashes, keys, ct)).LongCountAsync(r => r.Verification != null, ct));
     }
 
     private sealed class BundleSource(LetheDb db, IBlobStore blobs, SubjectHashes hashes) : IPersonalBlobSource

@@ -424,7 +424,6 @@ public sealed partial class RunPrivacyRequest(
             .SetProperty(r => r.SubjectObjectId, (Guid?)null)
             .SetProperty(r => r.SubjectEmail, (string?)null)
             .SetProperty(r => r.SubjectAuthorId, (string?)null)
-            .SetProperty(r => r.Verification, (string?)null)
             .SetProperty(r => r.Work, (string?)null), ct);
 
     // ---- Bookkeeping --------------------------------------------------------------------------------------------
