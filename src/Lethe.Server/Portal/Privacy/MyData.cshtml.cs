@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Lethe.Server.Portal.Privacy;
 
@@ -22,7 +23,7 @@ public sealed record HeldModule(string Module, IReadOnlyList<HeldPlace> Places)
 
 /// Issue 11, the subject's face: what Lethe holds about me (counted by the same sources an export and an erasure
 /// use), Export my data, Delete my data (a dry run first, confirmed on the next page), and my requests.
-public sealed class MyDataModel(LetheDb db, PrivacyRequests requests, PersonalDataSources sources, TimeProvider clock, SignInManager<LetheUser> signIn) : PageModel
+public sealed class MyDataModel(LetheDb db, PrivacyRequests requests, PersonalDataSources sources, TimeProvider clock, SignInManager<LetheUser> signIn, IOptions<PrivacyOptions> options) : PageModel
 {
     /// The newest requests shown; older ones are still found by the API (GET /privacy/requests).
     public const int ShownRequests = 50;
@@ -39,6 +40,9 @@ public sealed class MyDataModel(LetheDb db, PrivacyRequests requests, PersonalDa
     public string? Error { get; set; }
 
     public long Total => Modules.Sum(m => m.Records);
+
+    /// An erasure waits for a privacy officer (Lethe:Privacy:ErasureApproval), and the page says so only then.
+    public bool OfficerApproves => options.Value.ErasureApproval == ErasureApproval.Officer;
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {

@@ -3,12 +3,13 @@ using Lethe.Privacy.Requests;
 using Lethe.Server.Api;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 
 namespace Lethe.Server.Portal.Privacy.MyData;
 
 /// Delete my data, second step: the dry run's preview, place by place, and only then "Yes, erase my data", which
 /// files the real erasure for the signed-in user (an officer approves it before it runs).
-public sealed class EraseModel(PrivacyRequests requests, TimeProvider clock) : PageModel
+public sealed class EraseModel(PrivacyRequests requests, TimeProvider clock, IOptions<PrivacyOptions> options) : PageModel
 {
     /// The dry run whose preview is shown.
     [BindProperty(SupportsGet = true)]
@@ -18,6 +19,8 @@ public sealed class EraseModel(PrivacyRequests requests, TimeProvider clock) : P
 
     [TempData]
     public string? Error { get; set; }
+
+    public bool OfficerApproves => options.Value.ErasureApproval == ErasureApproval.Officer;
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
