@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Lethe.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lethe.Privacy.Requests;
@@ -20,11 +21,21 @@ public sealed class SubjectHashes(IServiceScopeFactory scopes, TimeProvider cloc
 
     public async ValueTask<string> OfAuthorIdAsync(string authorId, CancellationToken ct) => await HashAsync("author:" + authorId.Trim().ToUpperInvariant(), ct);
 
-    /// Every hash a request about any of these keys may carry.
+    /// Every hash a request about any of these keys may carry; none before the first request was filed (the secret
+    /// is made then: looking for requests writes nothing, so a dry run changes nothing).
     public async Task<IReadOnlyList<string>> AllOfAsync(SubjectKeys keys, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var hashes = new List<string>();
+        if (_secret is null)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
+            if (!await db.DeploymentSecrets.AnyAsync(s => s.Name == SecretName, ct))
+            {
+                return hashes;
+            }
+        }
         foreach (var id in keys.ObjectIds)
         {
             hashes.Add(await OfObjectIdAsync(id, ct));
