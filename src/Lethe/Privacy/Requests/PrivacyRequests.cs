@@ -242,11 +242,9 @@ public sealed class PrivacyRequests(LetheDb db, SubjectHashes hashes, PersonalDa
         {
             return RequestResult.Forbidden("Only a privacy officer may approve an erasure.");
         }
-        if (request.Approval != ApprovalState.Pending || request.Status != PrivacyRequestStatus.Verified)
+        if (Undecidable(request, "approved") is { } conflict)
         {
-            return RequestResult.Conflict(request.Approval == ApprovalState.NotNeeded
-                ? "This request needs no approval."
-                : $"The request is {request.Status} and its approval {request.Approval}: only a pending erasure can be approved.");
+            return conflict;
         }
         if (Options.FourEyes && (request.FiledBy == caller.ObjectId || request.SubjectObjectId == caller.ObjectId))
         {
@@ -281,9 +279,9 @@ public sealed class PrivacyRequests(LetheDb db, SubjectHashes hashes, PersonalDa
         {
             return RequestResult.Forbidden("Only a privacy officer may deny a request.");
         }
-        if (request.Approval != ApprovalState.Pending || request.Status != PrivacyRequestStatus.Verified)
+        if (Undecidable(request, "denied") is { } conflict)
         {
-            return RequestResult.Conflict($"The request is {request.Status} and its approval {request.Approval}: only a pending erasure can be denied.");
+            return conflict;
         }
         var now = clock.GetUtcNow();
         request.Approval = ApprovalState.Denied;
@@ -380,6 +378,21 @@ public sealed class PrivacyRequests(LetheDb db, SubjectHashes hashes, PersonalDa
             return null;
         }
         return caller.IsOfficer || request.SubjectHash == await hashes.OfObjectIdAsync(caller.ObjectId, ct) ? request : null;
+    }
+
+    /// The 409 when the request is not an erasure waiting for an officer, in words.
+    private static RequestResult? Undecidable(PrivacyRequest request, string decided)
+    {
+        if (request.Status != PrivacyRequestStatus.Verified)
+        {
+            return RequestResult.Conflict($"The request is {request.Status}: only a pending erasure can be {decided}.");
+        }
+        return request.Approval switch
+        {
+            ApprovalState.Pending => null,
+            ApprovalState.NotNeeded => RequestResult.Conflict("This request needs no approval."),
+            _ => RequestResult.Conflict($"The request was {request.Approval.ToString().ToLowerInvariant()} already."),
+        };
     }
 
     private static void End(PrivacyRequest request, PrivacyRequestStatus status, DateTimeOffset now)
