@@ -43,6 +43,9 @@ internal static partial class Bootstrap
         await DeploymentSecret.GetOrCreateAsync(db, DeploymentSecret.AuthorIdKey, clock, ct);
         // So is the data-protection secret, so that the first request does not race to make it.
         await DeploymentSecret.GetOrCreateAsync(db, DeploymentSecret.DataProtectionKey, clock, ct);
+        // And the privacy requests' subject-hash secret: an erasure (or its dry run) asks for every hash of the
+        // person before any request may have been filed, and a dry run must not write.
+        await DeploymentSecret.GetOrCreateAsync(db, Lethe.Privacy.Requests.SubjectHashes.SecretName, clock, ct);
 
         if (!string.IsNullOrWhiteSpace(options.AdminEmail) && !string.IsNullOrEmpty(options.AdminPassword))
         {

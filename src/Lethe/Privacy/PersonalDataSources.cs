@@ -125,25 +125,68 @@ public sealed class PersonalDataSources
         return results;
     }
 
-    /// Erased means gone from the files on disk: SQLite runs with <c>secure_delete</c> (freed space is zeroed) and its
-    /// write-ahead log is checkpointed and truncated here, so no old page survives in it; on PostgreSQL the touched
-    /// tables are vacuumed, which prunes the dead row versions.
+    /// Erased means gone from the files on disk. On SQLite, <c>secure_delete</c> zeroes the space a delete frees, but
+    /// not the old copies of cells that a page rebalance leaves in the unused middle of a page (SQLite rebuilds a page
+    /// without clearing that gap): a row or index entry that moved before it was deleted can survive there, byte for
+    /// byte. So the file is rebuilt (<c>VACUUM</c> copies only the live rows into fresh pages) and then the write-ahead
+    /// log, which held the old pages and now holds the rebuild, is checkpointed and truncated. The rebuild rewrites the
+    /// whole file: an erasure is rare, approved by an officer, and SQLite is the small deployment's database. On
+    /// PostgreSQL the touched tables are vacuumed, which prunes the dead row versions.
     public Task ScrubFilesAsync(IEnumerable<string> tables, CancellationToken ct) => ScrubFilesAsync(_db, tables, ct);
 
     public static async Task ScrubFilesAsync(LetheDb db, IEnumerable<string> tables, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(tables);
+        var touched = tables.Distinct(StringComparer.Ordinal).ToList();
         if (db.Database.ProviderName == LetheDb.SqliteProvider)
         {
-            await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", ct);
+            if (touched.Count > 0)
+            {
+                await db.Database.ExecuteSqlRawAsync("VACUUM;", ct);
+            }
+            await TruncateWriteAheadLogAsync(db, ct);
             return;
         }
-        foreach (var table in tables.Distinct(StringComparer.Ordinal))
+        foreach (var table in touched)
         {
             // Table names come from the EF model, never from input.
 #pragma warning disable EF1002
             await db.Database.ExecuteSqlRawAsync($"VACUUM \"{table.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", ct);
 #pragma warning restore EF1002
+        }
+    }
+
+    /// A checkpoint that finds another connection still reading an older snapshot (or writing) after the busy timeout
+    /// says so in its result instead of failing, and leaves the log as it is: it is tried again, then it fails (and
+    /// the job with it, to be retried), rather than leave old pages in the log unnoticed.
+    private static async Task TruncateWriteAheadLogAsync(LetheDb db, CancellationToken ct)
+    {
+        const int Attempts = 10;
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                await using var command = db.Database.GetDbConnection().CreateCommand();
+                command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+                await using var result = await command.ExecuteReaderAsync(ct);
+                // One row: busy (1 when the checkpoint could not finish), frames in the log, frames checkpointed.
+                var busy = await result.ReadAsync(ct) && result.GetInt64(0) != 0;
+                if (!busy)
+                {
+                    return;
+                }
+                if (attempt == Attempts)
+                {
+                    throw new InvalidOperationException($"The SQLite write-ahead log could not be truncated after {Attempts} attempts: other connections kept it busy.");
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), ct);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
         }
     }
 

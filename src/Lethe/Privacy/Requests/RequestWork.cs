@@ -86,6 +86,10 @@ public sealed class RequestWork
     /// Tables an erasure changed, vacuumed at the end.
     public List<string> Touched { get; set; } = [];
 
+    /// Set once an erasure has erased, scanned and forgotten the person (the work then holds nothing else): the tables
+    /// whose database files are still to be scrubbed before the request is completed.
+    public List<string>? Scrub { get; set; }
+
     /// When the bundle was assembled first: its entries' times and the manifest's createdAt, the same on a rerun.
     public DateTimeOffset? AssembledAt { get; set; }
 

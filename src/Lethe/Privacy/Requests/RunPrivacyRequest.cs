@@ -12,11 +12,13 @@ namespace Lethe.Privacy.Requests;
 /// An export stages one data file per location (NDJSON, and a CSV copy of every table) in the blob store, then the
 /// modules' bundle files, then assembles the bundle in one streaming pass (zip → pipe → blob store, published only
 /// when complete). An erasure first ends the person's sessions, then erases location by location in the map's order,
-/// each step and its checkpoint in one transaction where the step's changes are in the database, then makes the
-/// database files forget, then scans every location for residue: only a clean scan completes it.
+/// each step and its checkpoint in one transaction where the step's changes are in the database, then scans every
+/// location for residue: only a clean scan completes it, and only once the request has forgotten the person and the
+/// database files have been made to forget what the erasure changed (one scrub, after everything else).
 ///
 /// A crash anywhere resumes from the last recorded step: a staged file is written again whole, a table step that did
-/// not commit did nothing, a blob step is idempotent, and the bundle is assembled again from the staged files.
+/// not commit did nothing, a blob step is idempotent, the bundle is assembled again from the staged files, and an
+/// erasure stopped before its scrub finds the tables to scrub in its work.
 public sealed partial class RunPrivacyRequest(
     LetheDb db,
     PersonalDataSources sources,
@@ -57,6 +59,14 @@ public sealed partial class RunPrivacyRequest(
         var current = "Finding the person";
         try
         {
+            if (work.Scrub is { } scrub)
+            {
+                // Erased, scanned and forgotten; the files were not scrubbed yet.
+                current = ResidueStep;
+                var retained = JsonSerializer.Deserialize<List<RetainedEntry>>(request.Retained ?? "[]", RequestWork.Json)?.Count ?? 0;
+                await FinishErasureAsync(context, request.Id, scrub, retained, ct);
+                return;
+            }
             if (work.Keys is null)
             {
                 var keys = await sources.ResolveAsync(GivenKeys(request), ct);
@@ -289,8 +299,7 @@ public sealed partial class RunPrivacyRequest(
             }
             if (i - offset >= sources.InOrder.Count)
             {
-                // The residue scan: the database files first forget what was erased, then every source is asked.
-                await PersonalDataSources.ScrubFilesAsync(db, work.Touched, ct);
+                // The residue scan: every source is asked.
                 var retained = await ScanAsync(keys, erasure, ct);
                 steps[i].Status = StepStatus.Completed;
                 await CompleteErasureAsync(context, request, work, steps, retained, ct);
@@ -370,25 +379,42 @@ public sealed partial class RunPrivacyRequest(
         return retained;
     }
 
+    /// The request forgets the person first (its row held the keys until now), keeping in its work only the tables to
+    /// scrub; then the files forget everything the erasure changed; only then is it completed.
     private async Task CompleteErasureAsync(JobContext context, PrivacyRequest request, RequestWork work, List<RequestStep> steps, List<RetainedEntry> retained, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
+        List<string> scrub = [.. work.Touched, PrivacyRequestsTable];
+        var json = new RequestWork { Scrub = scrub }.Serialize();
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
             await db.PrivacyRequests.Where(r => r.Id == request.Id).ExecuteUpdateAsync(set => set
-                .SetProperty(r => r.Status, PrivacyRequestStatus.Completed)
-                .SetProperty(r => r.CompletedAt, now)
                 .SetProperty(r => r.Steps, RequestWork.WriteSteps(steps))
                 .SetProperty(r => r.Preview, JsonSerializer.Serialize(work.Outcomes, RequestWork.Json))
                 .SetProperty(r => r.Retained, JsonSerializer.Serialize(retained, RequestWork.Json))
                 .SetProperty(r => r.Version, Guid.NewGuid()), ct);
             await ForgetSubjectAsync(request.Id, ct);
+            await db.PrivacyRequests.Where(r => r.Id == request.Id).ExecuteUpdateAsync(set => set.SetProperty(r => r.Work, json), ct);
+            await context.CheckpointAsync("{}", 99, ct);
+            await transaction.CommitAsync(ct);
+        }
+        await FinishErasureAsync(context, request.Id, scrub, retained.Count, ct);
+    }
+
+    private async Task FinishErasureAsync(JobContext context, Guid requestId, List<string> scrub, int retained, CancellationToken ct)
+    {
+        await PersonalDataSources.ScrubFilesAsync(db, scrub, ct);
+        var now = clock.GetUtcNow();
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            await db.PrivacyRequests.Where(r => r.Id == requestId).ExecuteUpdateAsync(set => set
+                .SetProperty(r => r.Status, PrivacyRequestStatus.Completed)
+                .SetProperty(r => r.CompletedAt, now)
+                .SetProperty(r => r.Work, (string?)null)
+                .SetProperty(r => r.Version, Guid.NewGuid()), ct);
             await context.CheckpointAsync("{}", 100, ct);
             await transaction.CommitAsync(ct);
         }
-        // The request row held the keys until now: its old versions go from the files too.
-        await PersonalDataSources.ScrubFilesAsync(db, [PrivacyRequestsTable], CancellationToken.None);
-        context.SetResult(JsonSerializer.Serialize(new { requestId = request.Id, retained = retained.Count }));
+        context.SetResult(JsonSerializer.Serialize(new { requestId, retained }));
     }
 
     private async Task CompleteDryRunAsync(JobContext context, PrivacyRequest request, RequestWork work, List<RequestStep> steps, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? open, CancellationToken ct)
