@@ -74,6 +74,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 => (bad.StatusCode, "The request body is not valid JSON.", JsonProblem(json)),
             BadHttpRequestException bad => (bad.StatusCode, "The request is malformed.", bad.Message),
             ResourceIdFormatException bad => (StatusCodes.Status400BadRequest, "The resource ID is malformed.", bad.Message),
+            // Identity's own endpoints parse the user ID and the base64url code themselves (confirmEmail).
+            FormatException when OriginalPath(httpContext).StartsWithSegments("/identity", StringComparison.OrdinalIgnoreCase)
+                => (StatusCodes.Status400BadRequest, "The request is malformed.", "A user ID or code in the request is not in the form Lethe issues (a user ID is a GUID; a code is the one sent by email)."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "The client closed the request.", null),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred.", "The error was logged with the trace ID."),
         };
@@ -89,6 +92,10 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             Exception = null,
         });
     }
+
+    // The handler runs with the request re-pointed at the error path; the feature keeps the one that failed.
+    private static PathString OriginalPath(HttpContext context)
+        => context.Features.Get<IExceptionHandlerPathFeature>()?.Path is { } path ? new PathString(path) : context.Request.Path;
 
     // System.Text.Json's message names the path and position, never the value.
     private static string JsonProblem(JsonException json) => json.Path is null ? json.Message : $"{json.Message}";

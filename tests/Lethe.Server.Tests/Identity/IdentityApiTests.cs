@@ -12,6 +12,21 @@ public sealed class IdentityApiTests(Servers servers) : IClassFixture<Servers>
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
+    [InlineData("userId=x&code=x")]
+    [InlineData("userId=7f2d3c4e-1111-4222-8333-944455556666&code=%%%")]
+    [InlineData("userId=&code=")]
+    public async Task A_malformed_email_confirmation_link_gets_400_in_words_not_500(string query)
+    {
+        var host = await servers.GetAsync(DatabaseProvider.Sqlite);
+        using var http = host.Raw();
+        using var answer = await http.GetAsync($"/identity/confirmEmail?{query}", Ct);
+        Assert.True((int)answer.StatusCode is >= 400 and < 500, $"{query}: {(int)answer.StatusCode}");
+        var body = await answer.Content.ReadAsStringAsync(Ct);
+        Assert.DoesNotContain("Exception", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
     public async Task A_registered_user_signs_in_refreshes_and_reads_their_account(DatabaseProvider provider)
     {
