@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Lethe.Blobs;
 using Lethe.Privacy.Requests;
@@ -32,17 +31,17 @@ public static class BundleBenchmark
             var blobs = await GenerateAsync(store, container, count, size);
             var request = new PrivacyRequest { Id = Guid.NewGuid(), SubjectHash = new string('0', 64), Type = PrivacyRequestType.Export };
             var work = await StageAsync(store, request.Id, blobs);
-            Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, {Cpu()}, server GC {System.Runtime.GCSettings.IsServerGC}");
+            Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, {PeakMemory.Cpu()}, server GC {System.Runtime.GCSettings.IsServerGC}");
             Console.WriteLine("| Round | Method | Time | MiB/s | Allocated | Peak working set | Peak over start |");
             Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|");
-            var copies = new List<Measurement>();
-            var bundles = new List<Measurement>();
+            var copies = new List<PeakMeasurement>();
+            var bundles = new List<PeakMeasurement>();
             for (var round = 1; round <= rounds; round++)
             {
-                var copy = await MeasureAsync(() => CopyAsync(store, blobs, round));
+                var copy = await PeakMemory.MeasureAsync(() => CopyAsync(store, blobs, round));
                 copies.Add(copy);
                 Print(round, "baseline: copy the blobs", copy, totalMiB);
-                var bundle = await MeasureAsync(async () =>
+                var bundle = await PeakMemory.MeasureAsync(async () =>
                 {
                     var result = await new BundleWriter(store, request, work).WriteAsync(CancellationToken.None);
                     return result.Bytes;
@@ -51,13 +50,13 @@ public static class BundleBenchmark
                 Print(round, "bundle (zip, hashed, to the store)", bundle, totalMiB);
                 await store.PurgePrefixAsync("benchcopy", "", CancellationToken.None);
             }
-            var copyTime = Median(copies, m => m.Elapsed.TotalSeconds);
-            var bundleTime = Median(bundles, m => m.Elapsed.TotalSeconds);
+            var copyTime = PeakMemory.Median(copies, m => m.Elapsed.TotalSeconds);
+            var bundleTime = PeakMemory.Median(bundles, m => m.Elapsed.TotalSeconds);
             var rate = copyTime / bundleTime;
             var peak = bundles.Max(m => m.PeakWorkingSet);
             Console.WriteLine();
             Console.WriteLine($"Median time: copy {copyTime:F2} s ({totalMiB / copyTime:F0} MiB/s), bundle {bundleTime:F2} s ({totalMiB / bundleTime:F0} MiB/s): the bundle writes at {rate:P0} of the copy rate.");
-            Console.WriteLine($"Max peak working set: copy {Mb(copies.Max(m => m.PeakWorkingSet))}, bundle {Mb(peak)} (over start: {Mb(bundles.Max(m => m.PeakOverStart))}).");
+            Console.WriteLine($"Max peak working set: copy {PeakMemory.Mb(copies.Max(m => m.PeakWorkingSet))}, bundle {PeakMemory.Mb(peak)} (over start: {PeakMemory.Mb(bundles.Max(m => m.PeakOverStart))}).");
             var pass = peak < 150L * 1024 * 1024 && rate >= 0.5;
             Console.WriteLine(pass ? "PASS: peak under 150 MB and at least 50% of the copy rate." : "FAIL: the goal is a peak under 150 MB and at least 50% of the copy rate.");
             return pass ? 0 : 1;
@@ -68,7 +67,6 @@ public static class BundleBenchmark
         }
     }
 
-    private sealed record Measurement(TimeSpan Elapsed, long Bytes, long Allocated, long PeakWorkingSet, long PeakOverStart);
 
     private static async Task<List<BundleBlob>> GenerateAsync(FileSystemBlobStore store, string container, int count, long size)
     {
@@ -122,58 +120,8 @@ public static class BundleBenchmark
         return bytes;
     }
 
-    private static async Task<Measurement> MeasureAsync(Func<Task<long>> work)
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var start = process.WorkingSet64;
-        var peak = start;
-        using var stop = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            using var self = Process.GetCurrentProcess();
-            while (!stop.IsCancellationRequested)
-            {
-                self.Refresh();
-                peak = Math.Max(peak, self.WorkingSet64);
-                await Task.Delay(5, CancellationToken.None);
-            }
-        });
-        var allocated = GC.GetTotalAllocatedBytes(precise: true);
-        var watch = Stopwatch.StartNew();
-        var bytes = await work();
-        watch.Stop();
-        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-        await stop.CancelAsync();
-        await sampler;
-        return new Measurement(watch.Elapsed, bytes, allocated, peak, peak - start);
-    }
-
-    private static void Print(int round, string method, Measurement m, int totalMiB)
-        => Console.WriteLine($"| {round} | {method} | {m.Elapsed.TotalSeconds:F2} s | {totalMiB / m.Elapsed.TotalSeconds:F0} | {m.Allocated / 1024.0 / 1024.0:N1} MiB | {Mb(m.PeakWorkingSet)} | {Mb(m.PeakOverStart)} |");
-
-    private static string Mb(long bytes) => $"{bytes / 1024.0 / 1024.0:N1} MiB";
-
-    private static double Median(List<Measurement> list, Func<Measurement, double> value)
-    {
-        var sorted = list.Select(value).Order().ToList();
-        return sorted[sorted.Count / 2];
-    }
-
-    private static string Cpu()
-    {
-        try
-        {
-            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
-        }
-        catch (IOException)
-        {
-            return "unknown CPU";
-        }
-    }
+    private static void Print(int round, string method, PeakMeasurement m, int totalMiB)
+        => Console.WriteLine($"| {round} | {method} | {m.Elapsed.TotalSeconds:F2} s | {totalMiB / m.Elapsed.TotalSeconds:F0} | {m.Allocated / 1024.0 / 1024.0:N1} MiB | {PeakMemory.Mb(m.PeakWorkingSet)} | {PeakMemory.Mb(m.PeakOverStart)} |");
 
     private sealed class CountingReadStream(Stream inner) : Stream
     {

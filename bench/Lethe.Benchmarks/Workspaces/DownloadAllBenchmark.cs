@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Lethe.Blobs;
 using Lethe.Workspaces;
@@ -29,10 +28,10 @@ public static class DownloadAllBenchmark
             var size = (long)totalMiB * 1024 * 1024 / count;
             Console.WriteLine($"Writing {count:N0} artifacts of {size:N0} bytes ({totalMiB:N0} MiB) to a file-system blob store...");
             await GenerateAsync(store, container, jobId, count, size);
-            Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, {RuntimeInfo()}");
+            Console.WriteLine($".NET {Environment.Version}, {Environment.ProcessorCount} cores, {PeakMemory.Cpu()}");
             Console.WriteLine("| Round | Method | Time | Bytes out | Allocated | Peak working set | Peak over start |");
             Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|");
-            var results = new List<(string Method, Measurement M)>();
+            var results = new List<(string Method, PeakMeasurement M)>();
             for (var round = 1; round <= rounds; round++)
             {
                 var baseline = await MeasureAsync(output => CopyAllAsync(store, container, jobId, output));
@@ -45,9 +44,9 @@ public static class DownloadAllBenchmark
             var b = results.Where(r => r.Method.StartsWith("baseline", StringComparison.Ordinal)).Select(r => r.M).ToList();
             var z = results.Where(r => r.Method.StartsWith("download", StringComparison.Ordinal)).Select(r => r.M).ToList();
             Console.WriteLine();
-            Console.WriteLine($"Median time: baseline {Median(b, m => m.Elapsed.TotalSeconds):F2} s, zip {Median(z, m => m.Elapsed.TotalSeconds):F2} s, ratio {Median(z, m => m.Elapsed.TotalSeconds) / Median(b, m => m.Elapsed.TotalSeconds):F2}");
-            Console.WriteLine($"Max peak working set: baseline {Mb(b.Max(m => m.PeakWorkingSet))}, zip {Mb(z.Max(m => m.PeakWorkingSet))}, ratio {(double)z.Max(m => m.PeakWorkingSet) / b.Max(m => m.PeakWorkingSet):F2}");
-            Console.WriteLine($"Max peak over start: baseline {Mb(b.Max(m => m.PeakOverStart))}, zip {Mb(z.Max(m => m.PeakOverStart))}");
+            Console.WriteLine($"Median time: baseline {PeakMemory.Median(b, m => m.Elapsed.TotalSeconds):F2} s, zip {PeakMemory.Median(z, m => m.Elapsed.TotalSeconds):F2} s, ratio {PeakMemory.Median(z, m => m.Elapsed.TotalSeconds) / PeakMemory.Median(b, m => m.Elapsed.TotalSeconds):F2}");
+            Console.WriteLine($"Max peak working set: baseline {PeakMemory.Mb(b.Max(m => m.PeakWorkingSet))}, zip {PeakMemory.Mb(z.Max(m => m.PeakWorkingSet))}, ratio {(double)z.Max(m => m.PeakWorkingSet) / b.Max(m => m.PeakWorkingSet):F2}");
+            Console.WriteLine($"Max peak over start: baseline {PeakMemory.Mb(b.Max(m => m.PeakOverStart))}, zip {PeakMemory.Mb(z.Max(m => m.PeakOverStart))}");
             var pass = z.Max(m => m.PeakWorkingSet) < 100L * 1024 * 1024;
             Console.WriteLine(pass ? "PASS: peak working set under 100 MB." : "FAIL: peak working set reached 100 MB or more.");
             return pass ? 0 : 1;
@@ -58,7 +57,6 @@ public static class DownloadAllBenchmark
         }
     }
 
-    private sealed record Measurement(TimeSpan Elapsed, long BytesOut, long Allocated, long PeakWorkingSet, long PeakOverStart);
 
     private static async Task GenerateAsync(IBlobStore store, string container, string jobId, int count, long size)
     {
@@ -96,60 +94,15 @@ public static class DownloadAllBenchmark
         return n;
     }
 
-    private static async Task<Measurement> MeasureAsync(Func<Stream, Task<int>> work)
+    private static Task<PeakMeasurement> MeasureAsync(Func<Stream, Task<int>> work) => PeakMemory.MeasureAsync(async () =>
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var start = process.WorkingSet64;
-        var peak = start;
-        using var stop = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            using var self = Process.GetCurrentProcess();
-            while (!stop.IsCancellationRequested)
-            {
-                self.Refresh();
-                peak = Math.Max(peak, self.WorkingSet64);
-                await Task.Delay(5, CancellationToken.None);
-            }
-        });
-        var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var output = new CountingStream();
-        var watch = Stopwatch.StartNew();
         await work(output);
-        watch.Stop();
-        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-        await stop.CancelAsync();
-        await sampler;
-        return new Measurement(watch.Elapsed, output.Count, allocated, peak, peak - start);
-    }
+        return output.Count;
+    });
 
-    private static void Print(int round, string method, Measurement m)
-        => Console.WriteLine($"| {round} | {method} | {m.Elapsed.TotalSeconds:F2} s | {m.BytesOut / 1024.0 / 1024.0:N0} MiB | {m.Allocated / 1024.0 / 1024.0:N1} MiB | {Mb(m.PeakWorkingSet)} | {Mb(m.PeakOverStart)} |");
-
-    private static string Mb(long bytes) => $"{bytes / 1024.0 / 1024.0:N1} MiB";
-
-    private static double Median(List<Measurement> list, Func<Measurement, double> value)
-    {
-        var sorted = list.Select(value).Order().ToList();
-        return sorted[sorted.Count / 2];
-    }
-
-    private static string RuntimeInfo()
-    {
-        try
-        {
-            var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
-            return cpu ?? "unknown CPU";
-        }
-        catch (IOException)
-        {
-            return "unknown CPU";
-        }
-    }
+    private static void Print(int round, string method, PeakMeasurement m)
+        => Console.WriteLine($"| {round} | {method} | {m.Elapsed.TotalSeconds:F2} s | {m.Bytes / 1024.0 / 1024.0:N0} MiB | {m.Allocated / 1024.0 / 1024.0:N1} MiB | {PeakMemory.Mb(m.PeakWorkingSet)} | {PeakMemory.Mb(m.PeakOverStart)} |");
 
     /// The response body stand-in: counts what is written, keeps nothing, cannot seek (as a response cannot).
     private sealed class CountingStream : Stream

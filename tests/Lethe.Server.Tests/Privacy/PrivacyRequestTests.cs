@@ -35,15 +35,8 @@ public sealed class PrivacyRequestTests(Servers servers, CanaryAzureServers azur
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static TheoryData<DatabaseProvider, bool> Cases => new()
-    {
-        { DatabaseProvider.Sqlite, false },
-        { DatabaseProvider.Postgres, false },
-        { DatabaseProvider.Postgres, true },
-    };
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(CanaryErasureTests.Cases), MemberType = typeof(CanaryErasureTests))]
     public async Task A_person_exports_everything_in_one_verified_bundle_without_the_request_showing_who_they_are(DatabaseProvider provider, bool azureBlobs)
     {
         var host = await (azureBlobs ? azure : servers).GetAsync(provider);
@@ -134,7 +127,7 @@ public sealed class PrivacyRequestTests(Servers servers, CanaryAzureServers azur
     }
 
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(CanaryErasureTests.Cases), MemberType = typeof(CanaryErasureTests))]
     public async Task An_approved_erasure_acts_on_the_live_data_ends_every_session_at_once_and_completes_only_with_no_residue(DatabaseProvider provider, bool azureBlobs)
     {
         var host = await (azureBlobs ? azure : servers).GetAsync(provider);
