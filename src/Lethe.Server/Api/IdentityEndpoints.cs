@@ -14,7 +14,9 @@ public static class IdentityEndpoints
     public static void MapLetheIdentity(this WebApplication app)
     {
         // ASP.NET Core Identity's own endpoints: /identity/register, /identity/login (bearer tokens), /identity/refresh, ...
-        app.MapGroup("/identity").WithTags("Identity").MapIdentityApi<LetheUser>();
+        // Registration is gated by `Lethe:Identity:Registration` before Identity sees the request.
+        app.MapGroup("/identity").WithTags("Identity").AddEndpointFilter(AccountEndpoints.RegistrationGateAsync).MapIdentityApi<LetheUser>();
+        app.MapAccountEndpoints();
 
         var me = app.MapGroup("/me").RequireAuthorization().WithTags("Identity");
         me.MapGet("", GetMeAsync).WithName("GetMe");
