@@ -54,6 +54,7 @@ internal static class Cli
             GroupCommands.Create(terminal, options),
             RoleCommands.Create(terminal, options),
             UserCommands.Create(terminal, options),
+            TelemetryCommands.Create(terminal, options),
             PrivacyCommands.Create(terminal, options),
             OperationCommands.Create(terminal, options),
             HealthCommands.Create(terminal, options),

@@ -24,3 +24,9 @@ public sealed record InvitationResource(
 public sealed record AcceptInvitationRequest(string Code, string Password, string? DisplayName = null);
 
 public sealed record UserResource(Guid Id, string Email, string DisplayName, DateTimeOffset CreatedAt, bool Disabled, bool EmailConfirmed);
+
+/// One recorded interaction (GET /me/telemetry): the operation, the resource's ID and the route's template.
+public sealed record TelemetryEventResource(Guid Id, string Action, string Resource, string Route, DateTimeOffset OccurredAt);
+
+/// How often an action was recorded (GET /telemetry/actions, operators).
+public sealed record TelemetryActionCount(string Action, long Count);

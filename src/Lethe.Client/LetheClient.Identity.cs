@@ -27,4 +27,12 @@ public sealed partial class LetheClient
 
     public Task<UserResource> EnableUserAsync(Guid id, CancellationToken ct = default)
         => SendAsync<UserResource>(HttpMethod.Post, $"identity/users/{id:D}/enable", null, ct);
+
+    /// The signed-in person's own telemetry events, newest first.
+    public IAsyncEnumerable<TelemetryEventResource> ListMyTelemetryAsync(CancellationToken ct = default)
+        => ListAsync<TelemetryEventResource>("me/telemetry", ct);
+
+    /// Events per action over the last <paramref name="days"/> days (operators).
+    public async Task<IReadOnlyList<TelemetryActionCount>> ListTelemetryActionsAsync(int days = 30, CancellationToken ct = default)
+        => (await SendAsync<ArmList<TelemetryActionCount>>(HttpMethod.Get, $"telemetry/actions?days={days}", null, ct)).Value;
 }

@@ -31,6 +31,7 @@ public static class LetheServer
         app.MapScalarApiReference("/reference", o => o.WithTitle("Lethe API"));
         app.MapLetheHealth();
         app.MapLetheIdentity();
+        app.MapTelemetryEndpoints();
         app.MapResourceEndpoints();
         app.MapAccessEndpoints();
         app.MapOperationEndpoints();

@@ -46,6 +46,8 @@ internal static class ApiHosting
         app.UseAuthentication();
         app.UseSessionCheck();
         app.UseAuthorization();
+        // Every module's successful signed-in actions are recorded (seed 000's telemetry of user interactions).
+        app.Use(TelemetryEndpoints.RecordAsync);
     }
 
     /// A browser navigating: it names text/html among what it accepts. The SDK, the CLI and scripts

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Lethe.Blobs;
 using Lethe.Client;
 using Lethe.Resources;
-using Lethe.Telemetry;
 using Lethe.Workspaces;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -18,12 +17,12 @@ public static class WorkspaceEndpoints
     public static void MapWorkspaceEndpoints(this WebApplication app)
     {
         var root = app.MapGroup("/subscriptions/{subscriptionId}").RequireAuthorization().WithTags("Workspaces")
-            .AddEndpointFilter(RecordTelemetryAsync).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         root.MapGet("/providers/Microsoft.MachineLearningServices/workspaces", ListBySubscriptionAsync).WithName("ListWorkspacesBySubscription").Produces<ArmList<WorkspaceResource>>();
         root.MapGet("/providers/Microsoft.MachineLearningServices/deletedWorkspaces", ListDeletedAsync).WithName("ListDeletedWorkspaces").Produces<ArmList<WorkspaceResource>>();
         root.MapGet("/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces", ListByGroupAsync).WithName("ListWorkspaces").Produces<ArmList<WorkspaceResource>>();
 
-        var ws = app.MapGroup(Base).RequireAuthorization().WithTags("Workspaces").AddEndpointFilter(RecordTelemetryAsync)
+        var ws = app.MapGroup(Base).RequireAuthorization().WithTags("Workspaces")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         ws.MapPut("", PutAsync).WithName("CreateOrUpdateWorkspace").Produces<WorkspaceResource>().Produces<WorkspaceResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
         ws.MapGet("", GetAsync).WithName("GetWorkspace").Produces<WorkspaceResource>();
@@ -35,43 +34,6 @@ public static class WorkspaceEndpoints
         ws.MapDelete("/members/{principalId}", RemoveMemberAsync).WithName("RemoveWorkspaceMember").Produces(StatusCodes.Status204NoContent);
         AssetEndpoints.Map(ws);
         JobEndpoints.Map(ws);
-    }
-
-    /// Every successful call records a telemetry event: who, which operation, on which resource, when.
-    private static async ValueTask<object?> RecordTelemetryAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var result = await next(context);
-        var inner = result is INestedHttpResult nested ? nested.Result : result as IResult;
-        var status = (inner as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
-        var http = context.HttpContext;
-        if (status < 400 && http.User.Identity?.IsAuthenticated == true)
-        {
-            var action = http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? http.Request.Method;
-            var recorder = http.RequestServices.GetRequiredService<TelemetryRecorder>();
-            // The route template and the resource's ID, never the raw path: a path can hold another person's object
-            // ID (`/members/{principalId}`) or anything a caller typed.
-            var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
-            await recorder.RecordAsync(http.User.ObjectId(), "workspaces." + action, route, TelemetryResource(http.Request.RouteValues), http.RequestAborted);
-        }
-        return result;
-    }
-
-    /// The workspace (or resource group, or subscription) the request addressed, from its route values.
-    private static string TelemetryResource(RouteValueDictionary values)
-    {
-        if (!Guid.TryParse(values["subscriptionId"] as string, out var subscription))
-        {
-            return "";
-        }
-        var group = values["resourceGroupName"] as string;
-        var workspace = values["workspaceName"] as string;
-        if (ResourceId.NameProblem(group, "resource group") is not null)
-        {
-            return ResourceId.ForSubscription(subscription).Value;
-        }
-        return WorkspaceNames.WorkspaceNameProblem(workspace) is not null
-            ? ResourceId.ForResourceGroup(subscription, group!).Value
-            : WorkspaceIds.Workspace(subscription, group!, workspace!).Value;
     }
 
     public static async Task<IResult> ListBySubscriptionAsync(string subscriptionId, ClaimsPrincipal principal, LetheDb db, HttpRequest request, [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, CancellationToken ct)

@@ -36,6 +36,9 @@ public sealed class UsersModel(LetheDb db, Invitations invitations, UserManager<
     public IReadOnlyList<LetheUser> Users { get; private set; } = [];
     public bool HasNext { get; private set; }
     public IReadOnlyList<Invitation> Invitations { get; private set; } = [];
+
+    /// Telemetry: events per action over the last 30 days, every user together.
+    public IReadOnlyList<Lethe.Client.TelemetryActionCount> Activity { get; private set; } = [];
     public RegistrationMode Mode => invitations.Options.Registration;
     public bool MailEnabled => mailer.Enabled;
     public DateTimeOffset Now { get; } = clock.GetUtcNow();
@@ -149,5 +152,6 @@ public sealed class UsersModel(LetheDb db, Invitations invitations, UserManager<
         HasNext = page.Count > PageSize;
         Users = page.Take(PageSize).ToList();
         Invitations = (await invitations.ListAsync(User.ObjectId(), ct)).Where(i => i.StateAt(Now) == InvitationState.Pending).ToList();
+        Activity = await TelemetryEndpoints.CountsAsync(db, Now.AddDays(-30), ct);
     }
 }
