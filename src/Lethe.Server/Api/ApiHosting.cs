@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Lethe.Resources;
 using Lethe.Server.Hosting;
@@ -13,7 +12,10 @@ internal static class ApiHosting
     {
         var services = builder.Services;
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
-            ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier);
+        {
+            ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier;
+            RequestProblems.Sanitize(ctx.ProblemDetails, ctx.HttpContext);
+        });
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o =>
         {
@@ -70,11 +72,13 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             LogUnhandled(log, exception.GetType().Name, httpContext.TraceIdentifier, exception);
             return false; // re-executed at /error, the portal's page
         }
+        if (RequestProblems.From(exception) is { } requestProblem)
+        {
+            httpContext.Response.StatusCode = requestProblem.Status ?? StatusCodes.Status400BadRequest;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = requestProblem, Exception = null });
+        }
         var (status, title, detail) = exception switch
         {
-            BadHttpRequestException bad when bad.InnerException is JsonException json
-                => (bad.StatusCode, "The request body is not valid JSON.", JsonProblem(json)),
-            BadHttpRequestException bad => (bad.StatusCode, "The request is malformed.", bad.Message),
             ResourceIdFormatException bad => (StatusCodes.Status400BadRequest, "The resource ID is malformed.", bad.Message),
             // Identity's own endpoints parse the user ID and the base64url code themselves (confirmEmail).
             FormatException when OriginalPath(httpContext).StartsWithSegments("/identity", StringComparison.OrdinalIgnoreCase)
@@ -98,9 +102,6 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     // The handler runs with the request re-pointed at the error path; the feature keeps the one that failed.
     private static PathString OriginalPath(HttpContext context)
         => context.Features.Get<IExceptionHandlerPathFeature>()?.Path is { } path ? new PathString(path) : context.Request.Path;
-
-    // System.Text.Json's message names the path and position, never the value.
-    private static string JsonProblem(JsonException json) => json.Path is null ? json.Message : $"{json.Message}";
 
     [LoggerMessage(LogLevel.Error, "Unhandled {ExceptionType} in request {TraceId}")]
     private static partial void LogUnhandled(ILogger log, string exceptionType, string traceId, Exception exception);

@@ -22,7 +22,8 @@ internal static class AssetEndpoints
         ws.MapGet("/{kind}/{name}", GetAsync).WithName("GetAsset").Produces<AssetResource>();
         ws.MapPut("/{kind}/{name}", PutAsync).WithName("PutAsset").Produces<AssetResource>().Produces<AssetResource>(StatusCodes.Status201Created);
         ws.MapDelete("/{kind}/{name}", DeleteAsync).WithName("DeleteAsset").Produces(StatusCodes.Status204NoContent);
-        ws.MapPost("/models/{name}/versions", RegisterModelAsync).WithName("RegisterModel").Produces<AssetResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict).DisableAntiforgery();
+        ws.MapPost("/models/{name}/versions", RegisterModelAsync).WithName("RegisterModel").Produces<AssetResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict).DisableAntiforgery()
+            .AcceptsFiles("files", MaxModelFiles, "The model's files as multipart/form-data.", ("description", "What the model version is.", 1024));
         ws.MapGet("/models/{name}/versions", ListModelVersionsAsync).WithName("ListModelVersions").Produces<ArmList<AssetResource>>();
         ws.MapGet("/models/{name}/versions/{version:int}/download", DownloadModelAsync).WithName("DownloadModel").Produces(StatusCodes.Status200OK, contentType: "application/zip");
     }
@@ -206,7 +207,7 @@ internal static class AssetEndpoints
         {
             return lookup.Problem;
         }
-        var form = await request.ReadFormAsync(ct);
+        var form = await RequestProblems.ReadFormAsync(request, ct);
         var files = form.Files.GetFiles("files");
         if (files.Count is 0 or > MaxModelFiles)
         {

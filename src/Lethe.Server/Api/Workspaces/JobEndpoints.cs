@@ -23,11 +23,13 @@ internal static class JobEndpoints
         ws.MapPost("/jobs/{jobId}/restore", (string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
             => SetArchivedAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, null, ct)).WithName("RestoreJob").Produces<JobResource>();
         ws.MapGet("/jobs/{jobId}/artifacts", ListArtifactsAsync).WithName("ListJobArtifacts").Produces<IReadOnlyList<ArtifactResource>>();
-        ws.MapPut("/jobs/{jobId}/artifacts/{**path}", UploadArtifactAsync).WithName("UploadJobArtifact").Produces(StatusCodes.Status204NoContent);
+        ws.MapPut("/jobs/{jobId}/artifacts/{**path}", UploadArtifactAsync).WithName("UploadJobArtifact").Produces(StatusCodes.Status204NoContent)
+            .AcceptsRawBody("The artifact's content, stored as sent with its Content-Type.");
         ws.MapGet("/jobs/{jobId}/artifacts/{**path}", DownloadArtifactAsync).WithName("DownloadJobArtifact").Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
         ws.MapGet("/jobs/{jobId}/download", DownloadAllAsync).WithName("DownloadAllJobArtifacts").Produces(StatusCodes.Status200OK, contentType: "application/zip");
         ws.MapGet("/storage", ListStorageAsync).WithName("ListStorage").Produces<IReadOnlyList<ArtifactResource>>();
-        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage").Produces(StatusCodes.Status204NoContent);
+        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage").Produces(StatusCodes.Status204NoContent)
+            .AcceptsRawBody("The blob's content, stored as sent with its Content-Type.");
         ws.MapDelete("/storage/{**path}", DeleteFromStorageAsync).WithName("DeleteFromStorage").Produces(StatusCodes.Status204NoContent);
     }
 
