@@ -658,6 +658,10 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasIndex("LabId", "NameKey");
 
+                    b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabDisks_LiveName")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
+
                     b.ToTable("LabDisks");
                 });
 
@@ -801,6 +805,10 @@ namespace Lethe.Storage.Postgres.Migrations
                     b.HasIndex("RemovedNotificationEmail");
 
                     b.HasIndex("LabId", "NameKey");
+
+                    b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabVirtualMachines_LiveName")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("LabVirtualMachines");
                 });
