@@ -333,7 +333,7 @@ public sealed class SameRequestAtOnceTests(Servers servers) : IClassFixture<Serv
     private static void AssertNoServerError<T>(LetheHost host, IReadOnlyList<Outcome<T>> outcomes, params HttpStatusCode[] alsoAllowed)
     {
         var unexpected = outcomes.Where(o => !(o.Succeeded || o.Status == HttpStatusCode.Conflict || alsoAllowed.Contains(o.Status))).Select(o => (int)o.Status).ToList();
-        var errors = unexpected.Count == 0 ? "" : string.Join("\n", host.Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error).Select(e => e.Exception?.Split('\n')[0]).Distinct());
+        var errors = unexpected.Count == 0 ? "" : string.Join("\n", host.Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error).SelectMany(e => (e.Exception ?? "").Split('\n').Where(l => !l.TrimStart().StartsWith("at ", StringComparison.Ordinal)).Take(3)).Distinct());
         Assert.True(unexpected.Count == 0, $"answered {string.Join(", ", unexpected)}\n{errors}");
     }
 
