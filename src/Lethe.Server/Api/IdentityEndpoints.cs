@@ -14,7 +14,7 @@ public static class IdentityEndpoints
     public static void MapLetheIdentity(this WebApplication app)
     {
         // ASP.NET Core Identity's own endpoints: /identity/register, /identity/login (bearer tokens), /identity/refresh, ...
-        app.MapGroup("/identity").WithTags("Identity").MapIdentityApi<LetheUser>();
+        app.MapGroup("/identity").WithTags("Identity").AddEndpointFilter(TwoFactorKeyCheck.FilterAsync).MapIdentityApi<LetheUser>();
 
         var me = app.MapGroup("/me").RequireAuthorization().WithTags("Identity");
         me.MapGet("", GetMeAsync).WithName("GetMe");

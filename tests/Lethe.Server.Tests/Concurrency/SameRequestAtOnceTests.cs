@@ -92,6 +92,20 @@ public sealed class SameRequestAtOnceTests(Servers servers) : IClassFixture<Serv
 
     [Theory]
     [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_members_role_assignment_is_removed_with_the_member_not_behind_its_back(DatabaseProvider provider)
+    {
+        var (host, ws) = await WorkspaceAsync(provider);
+        var person = await MemberAsync(host, ws, "Contributor");
+        var assignment = Assert.Single(await AssignmentsAtAsync(ws, person.ObjectId));
+
+        var refused = await Assert.ThrowsAsync<LetheConflictException>(() => ws.Owner.DeleteRoleAssignmentAsync(Guid.Parse(assignment.Name), Ct));
+
+        Assert.Contains("remove the member", refused.Detail, StringComparison.Ordinal);
+        await AssertMembersMatchAssignmentsAsync(ws);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
     public async Task A_job_submitted_at_once_by_two_users_has_one_row_and_the_winners_history(DatabaseProvider provider)
     {
         var (host, ws) = await WorkspaceAsync(provider);
