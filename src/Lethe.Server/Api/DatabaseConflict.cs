@@ -20,12 +20,19 @@ internal static class DatabaseConflict
     // failures are bugs, not races, and stay 500.
     private static readonly HashSet<int> SqliteCodes = [2067, 1555, 787];
 
-    public static bool Is(Exception exception) => exception switch
+    /// Looks through the wrappers: EF Core's `DbUpdateException`, and the `InvalidOperationException` its retrying
+    /// execution strategy throws for a transient error (a deadlock) inside a transaction it cannot retry.
+    public static bool Is(Exception exception)
     {
-        DbUpdateConcurrencyException => true,
-        DbUpdateException { InnerException: { } inner } => IsConflict(inner),
-        _ => IsConflict(exception),
-    };
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is DbUpdateConcurrencyException || IsConflict(e))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private static bool IsConflict(Exception e) => e switch
     {

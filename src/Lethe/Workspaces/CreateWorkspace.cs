@@ -43,15 +43,37 @@ public static class WorkspaceMembers
 {
     public static readonly Role[] Roles = [Role.Owner, Role.Contributor, Role.Reader];
 
-    /// Adds a new member with its role assignment; the caller saves (one SaveChanges is one transaction). A second
-    /// add of the same principal at the same time fails on the member's primary key and adds nothing.
+    /// Adds the first members of a workspace being created, with their role assignments; the caller saves with the
+    /// workspace (one SaveChanges is one transaction).
     public static void Add(LetheDb db, Workspace workspace, Guid principalId, string email, string displayName, Role role, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(db);
+        var (member, assignment) = New(workspace, principalId, email, displayName, role, now);
+        db.WorkspaceMembers.Add(member);
+        db.RoleAssignments.Add(assignment);
+    }
+
+    /// Adds a member to an existing workspace, with its role assignment, in one transaction. A second add of the same
+    /// principal at the same time fails on the member's primary key and adds nothing. The member row is written first,
+    /// as in every change of a member, so that two changes at once lock in one order and never deadlock.
+    public static async Task AddAsync(LetheDb db, Workspace workspace, Guid principalId, string email, string displayName, Role role, DateTimeOffset now, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var (member, assignment) = New(workspace, principalId, email, displayName, role, now);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        db.WorkspaceMembers.Add(member);
+        await db.SaveChangesAsync(ct);
+        db.RoleAssignments.Add(assignment);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+    }
+
+    private static (WorkspaceMember Member, RoleAssignment Assignment) New(Workspace workspace, Guid principalId, string email, string displayName, Role role, DateTimeOffset now)
+    {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(email);
         var assignment = RoleAssignment.Create(workspace.ResourceId, principalId, role, now);
-        db.WorkspaceMembers.Add(new WorkspaceMember
+        var member = new WorkspaceMember
         {
             WorkspaceId = workspace.Id,
             PrincipalId = principalId,
@@ -61,8 +83,8 @@ public static class WorkspaceMembers
             Role = role,
             RoleAssignmentId = assignment.Id,
             AddedAt = now,
-        });
-        db.RoleAssignments.Add(assignment);
+        };
+        return (member, assignment);
     }
 
     /// Gives an existing member another role: the new assignment replaces the one <paramref name="member"/> names,

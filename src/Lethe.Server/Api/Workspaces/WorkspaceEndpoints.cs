@@ -322,8 +322,7 @@ public static class WorkspaceEndpoints
         if (existing is null)
         {
             // Two adds of one principal at once: the member's primary key takes one, the other answers 409.
-            WorkspaceMembers.Add(db, workspace, user.Id, user.Email ?? "", user.DisplayName, role, clock.GetUtcNow());
-            await db.SaveChangesAsync(ct);
+            await WorkspaceMembers.AddAsync(db, workspace, user.Id, user.Email ?? "", user.DisplayName, role, clock.GetUtcNow(), ct);
         }
         else if (existing.Role != role && !await WorkspaceMembers.ChangeRoleAsync(db, workspace, existing, role, clock.GetUtcNow(), ct))
         {
