@@ -84,6 +84,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             FormatException when OriginalPath(httpContext).StartsWithSegments("/identity", StringComparison.OrdinalIgnoreCase)
                 => (StatusCodes.Status400BadRequest, "The request is malformed.", "A user ID or code in the request is not in the form Lethe issues (a user ID is a GUID; a code is the one sent by email)."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "The client closed the request.", null),
+            // Lost a race that the database arbitrated (decision 0070): the other request's write stands.
+            _ when DatabaseConflict.Is(exception)
+                => (StatusCodes.Status409Conflict, "Conflict.", "Another request changed the same resource at the same time; read it again and retry if still needed."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred.", "The error was logged with the trace ID."),
         };
         if (status >= 500)

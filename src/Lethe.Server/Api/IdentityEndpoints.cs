@@ -15,8 +15,12 @@ public static class IdentityEndpoints
     {
         // ASP.NET Core Identity's own endpoints: /identity/register, /identity/login (bearer tokens), /identity/refresh, ...
         // Oversized values are refused before anything else; registration is gated by `Lethe:Identity:Registration`
-        // before Identity sees the request.
-        app.MapGroup("/identity").WithTags("Identity").AddEndpointFilter(BoundedInputAsync).AddEndpointFilter(AccountEndpoints.RegistrationGateAsync).MapIdentityApi<LetheUser>();
+        // before Identity sees the request; a 2FA setup that lost a race to another answers 409, not a key it did not store.
+        app.MapGroup("/identity").WithTags("Identity")
+            .AddEndpointFilter(BoundedInputAsync)
+            .AddEndpointFilter(AccountEndpoints.RegistrationGateAsync)
+            .AddEndpointFilter(TwoFactorKeyCheck.FilterAsync)
+            .MapIdentityApi<LetheUser>();
         app.MapAccountEndpoints();
 
         var me = app.MapGroup("/me").RequireAuthorization().WithTags("Identity");

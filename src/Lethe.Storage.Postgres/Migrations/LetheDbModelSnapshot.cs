@@ -711,6 +711,10 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasIndex("LabId", "NameKey");
 
+                    b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabDisks_LiveName")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
+
                     b.ToTable("LabDisks");
                 });
 
@@ -854,6 +858,10 @@ namespace Lethe.Storage.Postgres.Migrations
                     b.HasIndex("RemovedNotificationEmail");
 
                     b.HasIndex("LabId", "NameKey");
+
+                    b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabVirtualMachines_LiveName")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("LabVirtualMachines");
                 });

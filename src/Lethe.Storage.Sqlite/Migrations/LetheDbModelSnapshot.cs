@@ -703,6 +703,10 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasIndex("LabId", "NameKey");
 
+                    b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabDisks_LiveName")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
+
                     b.ToTable("LabDisks");
                 });
 
@@ -846,6 +850,10 @@ namespace Lethe.Storage.Sqlite.Migrations
                     b.HasIndex("RemovedNotificationEmail");
 
                     b.HasIndex("LabId", "NameKey");
+
+                    b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabVirtualMachines_LiveName")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("LabVirtualMachines");
                 });

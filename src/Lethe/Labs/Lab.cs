@@ -196,8 +196,10 @@ internal sealed class LabVirtualMachineConfiguration : IEntityTypeConfiguration<
         b.Property(x => x.ImageVersion).HasMaxLength(64);
         b.Property(x => x.CustomImageId).HasMaxLength(2048);
         b.HasOne(x => x.Lab).WithMany().HasForeignKey(x => x.LabId).OnDelete(DeleteBehavior.Cascade);
-        // A name is taken by one live VM at a time; deleted ones keep theirs for the usage export.
+        // A name is taken by one live VM at a time; deleted ones keep theirs for the usage export. The unique partial
+        // index arbitrates two creations at once (decision 0070); the filter reads the same on SQLite and PostgreSQL.
         b.HasIndex(x => new { x.LabId, x.NameKey });
+        b.HasIndex(x => new { x.LabId, x.NameKey }, "IX_LabVirtualMachines_LiveName").IsUnique().HasFilter("\"DeletedAt\" IS NULL");
         b.HasIndex(x => x.OwnerObjectId);
         b.HasIndex(x => x.NotificationEmail);
         b.HasIndex(x => x.RemovedNotificationEmail);
@@ -214,6 +216,8 @@ internal sealed class LabDiskConfiguration : IEntityTypeConfiguration<LabDisk>
         b.Property(x => x.BlobName).HasMaxLength(1024);
         b.HasOne<Lab>().WithMany().HasForeignKey(x => x.LabId).OnDelete(DeleteBehavior.Cascade);
         b.HasIndex(x => new { x.LabId, x.NameKey });
+        // One live disk per name, as for VMs.
+        b.HasIndex(x => new { x.LabId, x.NameKey }, "IX_LabDisks_LiveName").IsUnique().HasFilter("\"DeletedAt\" IS NULL");
         b.HasIndex(x => x.OwnerObjectId);
         // Deleting a VM detaches its disks, and the export joins a disk to its VM: both look disks up by VM.
         b.HasIndex(x => x.LeasedByVmId);

@@ -146,4 +146,8 @@ public static class ModelBlobs
     public const string Root = "models/";
 
     public static string Folder(string name, int version) => $"{Root}{name}/{WorkspaceIds.Version(version)}/";
+
+    /// The folder of one registration's files, named by the registration rather than by the version: two registrations
+    /// at once that race for the same version number never write into each other's files (decision 0070).
+    public static string Folder(string name, Guid registration) => $"{Root}{name}/{registration:N}/";
 }

@@ -113,7 +113,18 @@ public static class CatalogEndpoints
             return NoEmail();
         }
         var state = await catalog.FreshAsync(ct);
-        return TypedResults.Ok(ToUser(state.Authors[author.Id], options.Value, request));
+        if (!state.Authors.TryGetValue(author.Id, out var profile))
+        {
+            // Made just now by another first request of the same user, which has committed but not yet brought
+            // this node's copy up to date: catch up with the database now.
+            await catalog.ChangedAsync(ct);
+            state = await catalog.FreshAsync(ct);
+            if (!state.Authors.TryGetValue(author.Id, out profile))
+            {
+                return Problems.Conflict("The profile was changed by another request at the same time; read it again.");
+            }
+        }
+        return TypedResults.Ok(ToUser(profile, options.Value, request));
     }
 
     public static async Task<Results<Created<CatalogEntity>, ValidationProblem, ProblemHttpResult>> PublishAsync(

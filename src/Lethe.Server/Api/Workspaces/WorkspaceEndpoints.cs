@@ -3,6 +3,7 @@ using Lethe.Blobs;
 using Lethe.Client;
 using Lethe.Resources;
 using Lethe.Workspaces;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -169,7 +170,7 @@ public static class WorkspaceEndpoints
         // workspace it is while nobody else joins (seed 000's personal workspace).
         if (await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == principal.ObjectId(), ct) is { } creator)
         {
-            WorkspaceMembers.Put(db, workspace, null, creator.Id, creator.Email ?? "", creator.DisplayName, Role.Owner, clock.GetUtcNow());
+            WorkspaceMembers.Add(db, workspace, creator.Id, creator.Email ?? "", creator.DisplayName, Role.Owner, clock.GetUtcNow());
         }
         await db.SaveChangesAsync(ct);
         return TypedResults.Created(workspace.ResourceId.Value, ToResource(workspace));
@@ -279,13 +280,25 @@ public static class WorkspaceEndpoints
             return Problems.Invalid(request.PrincipalId is null ? "email" : "principalId", "No user has this object ID or email.");
         }
         var workspace = lookup.Workspace!;
-        var existing = await db.WorkspaceMembers.FirstOrDefaultAsync(m => m.WorkspaceId == workspace.Id && m.PrincipalId == user.Id, ct);
-        var wasNew = existing is null;
-        WorkspaceMembers.Put(db, workspace, existing, user.Id, user.Email ?? "", user.DisplayName, role, clock.GetUtcNow());
-        await db.SaveChangesAsync(ct);
-        var member = await db.WorkspaceMembers.AsNoTracking().FirstAsync(m => m.WorkspaceId == workspace.Id && m.PrincipalId == user.Id, ct);
-        return wasNew ? TypedResults.Created($"{workspace.ResourceId.Value}/members/{user.Id:D}", ToResource(member)) : TypedResults.Ok(ToResource(member));
+        var existing = await db.WorkspaceMembers.AsNoTracking().FirstOrDefaultAsync(m => m.WorkspaceId == workspace.Id && m.PrincipalId == user.Id, ct);
+        if (existing is null)
+        {
+            // Two adds of one principal at once: the member's primary key takes one, the other answers 409.
+            await WorkspaceMembers.AddAsync(db, workspace, user.Id, user.Email ?? "", user.DisplayName, role, clock.GetUtcNow(), ct);
+        }
+        else if (existing.Role != role && !await WorkspaceMembers.ChangeRoleAsync(db, workspace, existing, role, clock.GetUtcNow(), ct))
+        {
+            return MemberChanged();
+        }
+        var member = await db.WorkspaceMembers.AsNoTracking().FirstOrDefaultAsync(m => m.WorkspaceId == workspace.Id && m.PrincipalId == user.Id, ct);
+        if (member is null)
+        {
+            return MemberChanged();
+        }
+        return existing is null ? TypedResults.Created($"{workspace.ResourceId.Value}/members/{user.Id:D}", ToResource(member)) : TypedResults.Ok(ToResource(member));
     }
+
+    private static ProblemHttpResult MemberChanged() => Problems.Conflict("Another request changed or removed this member at the same time; read the members again.");
 
     public static async Task<IResult> RemoveMemberAsync(
         string subscriptionId, string resourceGroupName, string workspaceName, string principalId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
@@ -299,17 +312,12 @@ public static class WorkspaceEndpoints
         {
             return lookup.Problem;
         }
-        var member = await db.WorkspaceMembers.FirstOrDefaultAsync(m => m.WorkspaceId == lookup.Workspace!.Id && m.PrincipalId == pid, ct);
+        var member = await db.WorkspaceMembers.AsNoTracking().FirstOrDefaultAsync(m => m.WorkspaceId == lookup.Workspace!.Id && m.PrincipalId == pid, ct);
         if (member is null)
         {
             return Problems.NotFound("The member");
         }
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.RoleAssignments.Where(a => a.Id == member.RoleAssignmentId).ExecuteDeleteAsync(ct);
-        db.WorkspaceMembers.Remove(member);
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        return TypedResults.NoContent();
+        return await WorkspaceMembers.RemoveAsync(db, member, ct) ? TypedResults.NoContent() : MemberChanged();
     }
 
     public static WorkspaceResource ToResource(Workspace w) => new(
