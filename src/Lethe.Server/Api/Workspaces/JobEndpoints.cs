@@ -27,8 +27,12 @@ internal static class JobEndpoints
         ws.MapGet("/jobs/{jobId}/artifacts/{**path}", DownloadArtifactAsync).WithName("DownloadJobArtifact").Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
         ws.MapGet("/jobs/{jobId}/download", DownloadAllAsync).WithName("DownloadAllJobArtifacts").Produces(StatusCodes.Status200OK, contentType: "application/zip");
         ws.MapGet("/storage", ListStorageAsync).WithName("ListStorage").Produces<IReadOnlyList<ArtifactResource>>();
-        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage").Produces(StatusCodes.Status204NoContent);
-        ws.MapDelete("/storage/{**path}", DeleteFromStorageAsync).WithName("DeleteFromStorage").Produces(StatusCodes.Status204NoContent);
+        ws.MapGet("/storage/{**path}", DownloadFromStorageAsync).WithName("DownloadFromStorage")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream").ProducesProblem(StatusCodes.Status404NotFound);
+        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage").Produces(StatusCodes.Status204NoContent)
+            .Accepts<Stream>("application/octet-stream");
+        ws.MapDelete("/storage/{**path}", DeleteFromStorageAsync).WithName("DeleteFromStorage").Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
     private sealed record JobLookup(Workspace? Workspace, ExperimentRun? Run, IResult? Problem, Guid Principal);
@@ -255,13 +259,32 @@ internal static class JobEndpoints
         return TypedResults.NoContent();
     }
 
-    /// A storage-level delete: the blob is soft-deleted, as the storage account's own soft delete does.
-    public static async Task<IResult> DeleteFromStorageAsync(
+    /// Downloads any blob of the workspace's storage, the job history documents under azureml/ included (seed 001).
+    public static async Task<IResult> DownloadFromStorageAsync(
         string subscriptionId, string resourceGroupName, string workspaceName, string path, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
     {
         // A catch-all route value keeps %2F (and so '..%2F') encoded: decode, then validate what it means.
         path = Uri.UnescapeDataString(path);
-        if (WorkspaceNames.StoragePathProblem(path) is { } pathProblem)
+        if (WorkspaceNames.StorageReadPathProblem(path) is { } pathProblem)
+        {
+            return Problems.Invalid("path", pathProblem);
+        }
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Read, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        return await StreamBlobAsync(blobs, lookup.Workspace!.StorageAccount, path, "The blob", ct);
+    }
+
+    /// A storage-level delete (WorkspaceStorage.DeleteAsync): data is soft-deleted as the storage account does; job files
+    /// are removed for good, and a deleted history document leaves its job marked as having none.
+    public static async Task<IResult> DeleteFromStorageAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, string path, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, TimeProvider clock, CancellationToken ct)
+    {
+        // A catch-all route value keeps %2F (and so '..%2F') encoded: decode, then validate what it means.
+        path = Uri.UnescapeDataString(path);
+        if (WorkspaceNames.StorageDeletePathProblem(path) is { } pathProblem)
         {
             return Problems.Invalid("path", pathProblem);
         }
@@ -270,7 +293,7 @@ internal static class JobEndpoints
         {
             return lookup.Problem;
         }
-        return await blobs.SoftDeleteAsync(lookup.Workspace!.StorageAccount, path, ct) ? TypedResults.NoContent() : Problems.NotFound("The blob");
+        return await WorkspaceStorage.DeleteAsync(db, blobs, lookup.Workspace!, path, clock.GetUtcNow(), ct) ? TypedResults.NoContent() : Problems.NotFound("The blob");
     }
 
     internal static async Task<IResult> StreamBlobAsync(IBlobStore blobs, string container, string name, string what, CancellationToken ct)
@@ -299,5 +322,5 @@ internal static class JobEndpoints
 
     public static JobResource ToResource(Workspace workspace, ExperimentRun r) => new(
         $"{workspace.ResourceId.Value}/jobs/{r.JobId}", r.JobId, r.ExperimentName, r.Title, r.Status.ToString(),
-        SubmitJob.ParametersOf(r), r.SubmittedBy, r.SubmittedAt, r.ArchivedAt is not null);
+        SubmitJob.ParametersOf(r), r.SubmittedBy, r.SubmittedAt, r.ArchivedAt is not null, r.HistoryDocumentDeletedAt is null, r.HistoryDocumentDeletedAt);
 }
