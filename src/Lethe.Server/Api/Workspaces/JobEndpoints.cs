@@ -23,14 +23,12 @@ internal static class JobEndpoints
         ws.MapPost("/jobs/{jobId}/restore", (string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
             => SetArchivedAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, null, ct)).WithName("RestoreJob").Produces<JobResource>();
         ws.MapGet("/jobs/{jobId}/artifacts", ListArtifactsAsync).WithName("ListJobArtifacts").Produces<IReadOnlyList<ArtifactResource>>();
-        ws.MapPut("/jobs/{jobId}/artifacts/{**path}", UploadArtifactAsync).WithName("UploadJobArtifact").Produces(StatusCodes.Status204NoContent);
-        ws.MapGet("/jobs/{jobId}/artifacts/{**path}", DownloadArtifactAsync).WithName("DownloadJobArtifact").Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
+        ws.MapPut("/jobs/{jobId}/artifacts/{**path}", UploadArtifactAsync).WithName("UploadJobArtifact").Produces(StatusCodes.Status204NoContent).WithRawBody();
+        ws.MapGet("/jobs/{jobId}/artifacts/{**path}", DownloadArtifactAsync).WithName("DownloadJobArtifact").WithBinaryResponse();
         ws.MapGet("/jobs/{jobId}/download", DownloadAllAsync).WithName("DownloadAllJobArtifacts").Produces(StatusCodes.Status200OK, contentType: "application/zip");
         ws.MapGet("/storage", ListStorageAsync).WithName("ListStorage").Produces<IReadOnlyList<ArtifactResource>>();
-        ws.MapGet("/storage/{**path}", DownloadFromStorageAsync).WithName("DownloadFromStorage")
-            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream").ProducesProblem(StatusCodes.Status404NotFound);
-        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage").Produces(StatusCodes.Status204NoContent)
-            .Accepts<Stream>("application/octet-stream");
+        ws.MapGet("/storage/{**path}", DownloadFromStorageAsync).WithName("DownloadFromStorage").WithBinaryResponse().ProducesProblem(StatusCodes.Status404NotFound);
+        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage").Produces(StatusCodes.Status204NoContent).WithRawBody();
         ws.MapDelete("/storage/{**path}", DeleteFromStorageAsync).WithName("DeleteFromStorage").Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
@@ -124,7 +122,8 @@ internal static class JobEndpoints
         return TypedResults.Created($"{workspace.ResourceId.Value}/jobs/{run.JobId}", ToResource(workspace, run));
     }
 
-    private static async Task<IResult> SetArchivedAsync(string sub, string rg, string ws, string jobId, ClaimsPrincipal principal, LetheDb db, DateTimeOffset? archivedAt, CancellationToken ct)
+    /// Archives (with the time) or restores (null) a job; the portal's Archive and Restore too.
+    internal static async Task<IResult> SetArchivedAsync(string sub, string rg, string ws, string jobId, ClaimsPrincipal principal, LetheDb db, DateTimeOffset? archivedAt, CancellationToken ct)
     {
         var lookup = await LoadAsync(sub, rg, ws, jobId, principal, db, Right.Write, ct, tracking: true);
         if (lookup.Problem is not null)
