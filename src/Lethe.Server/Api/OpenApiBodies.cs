@@ -23,6 +23,19 @@ internal static class OpenApiBodies
             return Task.CompletedTask;
         });
 
+    /// A streamed download: the bytes of a blob, answered with the content type it was stored with.
+    public static RouteHandlerBuilder ProducesBinary(this RouteHandlerBuilder builder, string description)
+        => builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.Responses ??= [];
+            operation.Responses["200"] = new OpenApiResponse
+            {
+                Description = description,
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/octet-stream"] = new() { Schema = Binary() } },
+            };
+            return Task.CompletedTask;
+        });
+
     /// A multipart/form-data body: file parts under <paramref name="filesField"/> (1 to <paramref name="maxFiles"/>,
     /// each with its path as the file name) and optional text fields.
     public static RouteHandlerBuilder AcceptsFiles(this RouteHandlerBuilder builder, string filesField, int maxFiles, string description, params (string Name, string Description, int MaxLength)[] fields)

@@ -1146,6 +1146,9 @@ namespace Lethe.Storage.Postgres.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<DateTimeOffset?>("HistoryDocumentDeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("JobId")
                         .IsRequired()
                         .HasMaxLength(128)

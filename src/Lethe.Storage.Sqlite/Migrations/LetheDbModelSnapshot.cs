@@ -1138,6 +1138,9 @@ namespace Lethe.Storage.Sqlite.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("HistoryDocumentDeletedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("JobId")
                         .IsRequired()
                         .HasMaxLength(128)
