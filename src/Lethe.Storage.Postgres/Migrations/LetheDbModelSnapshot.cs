@@ -522,6 +522,9 @@ namespace Lethe.Storage.Postgres.Migrations
                     b.Property<DateTimeOffset?>("NotificationEmailRemovedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("PricesJson")
+                        .HasColumnType("text");
+
                     b.Property<string>("RemovedNotificationEmail")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -673,6 +676,21 @@ namespace Lethe.Storage.Postgres.Migrations
                     b.Property<DateTimeOffset?>("EmailSentAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("MailAttempts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("MailLastError")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset?>("MailNextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("MailState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<DateTimeOffset>("ScheduledFor")
                         .HasColumnType("timestamp with time zone");
 
@@ -696,6 +714,8 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
+
+                    b.HasIndex("MailState", "MailNextAttemptAt");
 
                     b.HasIndex("State", "ShutdownAt");
 

@@ -71,7 +71,7 @@ public sealed class LabApiTests(LabServers servers) : IClassFixture<LabServers>
 
         var live = await lab.Admin.ListLabVirtualMachinesAsync(lab.SubscriptionId, lab.Group, lab.Lab, ct: Ct).ToListAsync(Ct);
         var all = await lab.Admin.ListLabVirtualMachinesAsync(lab.SubscriptionId, lab.Group, lab.Lab, includeDeleted: true, Ct).ToListAsync(Ct);
-        var disks = await c.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, Ct).ToListAsync(Ct);
+        var disks = await c.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, ct: Ct).ToListAsync(Ct);
         Assert.Equal(vm.Id, attached.Properties.LeasedByLabVmId);
         Assert.Equal("Premium", disk.Properties.DiskType);
         Assert.Empty(live);
@@ -80,7 +80,7 @@ public sealed class LabApiTests(LabServers servers) : IClassFixture<LabServers>
         Assert.NotNull(deleted.Properties.DeletedDate);
         Assert.Null(Assert.Single(disks).Properties.LeasedByLabVmId);
         await c.DeleteLabDiskAsync(lab.SubscriptionId, lab.Group, lab.Lab, "data", Ct);
-        Assert.Empty(await c.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, Ct).ToListAsync(Ct));
+        Assert.Empty(await c.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, ct: Ct).ToListAsync(Ct));
     }
 
     [Theory]

@@ -52,7 +52,7 @@ public sealed class LabModel(LetheDb db, IBlobStore blobs, TimeProvider clock) :
         IsAdmin = await db.IsLabAdminAsync(me, lab, ct);
         Vms = (await db.VisibleVirtualMachines(lab.Id, me, IsAdmin).AsNoTracking().Where(v => v.DeletedAt == null).OrderBy(v => v.NameKey).ToListAsync(ct))
             .Select(v => LabVirtualMachineEndpoints.ToResource(lab, v)).ToList();
-        if (await LabDiskEndpoints.ListAsync(Sub, ResourceGroup, LabName, User, db, Request, null, null, ct) is { Result: Ok<ArmList<LabDiskResource>> disks })
+        if (await LabDiskEndpoints.ListAsync(Sub, ResourceGroup, LabName, User, db, Request, null, null, false, ct) is { Result: Ok<ArmList<LabDiskResource>> disks })
         {
             Disks = disks.Value!.Value;
         }
