@@ -338,7 +338,7 @@ internal static class LabCommands
         var postponeVm = Vm();
         var minutes = new Option<int>("--minutes")
         {
-            Description = $"Shut down this many minutes after the scheduled time ({ShutdownLimits.Min} to {ShutdownLimits.Max})",
+            Description = $"Shut down this many minutes after the scheduled time ({Lethe.Labs.ShutdownNotices.MinPostponeMinutes} to {Lethe.Labs.ShutdownNotices.MaxPostponeMinutes})",
             Required = true,
             HelpName = "MINUTES",
         };
@@ -363,13 +363,6 @@ internal static class LabCommands
         });
 
         return Cli.Group("schedule", "Auto-shutdown schedules, and a VM's pending shutdown", set, clear, show, postpone, skip);
-    }
-
-    /// The postpone limits the server applies (Lethe.Labs.ShutdownNotices): said in the help.
-    private static class ShutdownLimits
-    {
-        public const int Min = 1;
-        public const int Max = 240;
     }
 
     private static async Task WriteShutdownAsync(Invocation run, LabVmShutdown shutdown)

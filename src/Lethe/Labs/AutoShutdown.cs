@@ -48,7 +48,8 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
     public static string HashToken(string token)
         => Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
 
-    public sealed record Counts(int Notices, int EmailsSent, int ShutDown);
+    /// <paramref name="NextDue"/>: when the next notice, email retry or shutdown falls due (the next run then).
+    public sealed record Counts(int Notices, int EmailsSent, int ShutDown, DateTimeOffset? NextDue = null);
 
     protected override async Task<string> SweepAsync(CancellationToken ct)
         => JsonSerializer.Serialize(await RunAsync(Clock.GetUtcNow(), ct), JobQueue.Json);
@@ -161,7 +162,7 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
             Due(nextRetry);
         }
         NextDue = nextDue;
-        return new Counts(notices, sent, shutDown);
+        return new Counts(notices, sent, shutDown, nextDue);
     }
 
     private async Task<(bool Notified, bool Mailed)> NotifyAsync(LabVirtualMachine vm, Lab lab, DateTimeOffset scheduled, DateTimeOffset now, CancellationToken ct)
@@ -189,7 +190,7 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
         {
             LogNoMailServer(Logger, vm.Id);
         }
-        return (true, notice.MailState == NoticeMailState.Pending && await SendAsync(notice, to!, lab, vm, token, ct));
+        return (true, notice.MailState == NoticeMailState.Pending && await SendAsync(notice, to!, lab, vm, token, now, ct));
     }
 
     /// Failed emails whose next try is due, while their shutdown is ahead: each with a new link (the old
@@ -218,7 +219,7 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
                 }
                 var link = ShutdownNotices.NewToken();
                 notice.TokenHash = HashToken(link);
-                sent += await SendAsync(notice, to, lab, vm, link, token) ? 1 : 0;
+                sent += await SendAsync(notice, to, lab, vm, link, now, token) ? 1 : 0;
             }, ct);
             Db.ChangeTracker.Clear();
         }
@@ -226,13 +227,13 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
     }
 
     /// One attempt: the notice (tracked) records it, sent or failed with its next try.
-    private async Task<bool> SendAsync(LabShutdownNotice notice, string to, Lab lab, LabVirtualMachine vm, string token, CancellationToken ct)
+    private async Task<bool> SendAsync(LabShutdownNotice notice, string to, Lab lab, LabVirtualMachine vm, string token, DateTimeOffset now, CancellationToken ct)
     {
         notice.MailAttempts++;
         try
         {
             await mail.SendAsync(mail.ComposeNotice(to, lab, vm, notice.ShutdownAt, token), ct);
-            notice.EmailSentAt = Clock.GetUtcNow();
+            notice.EmailSentAt = now;
             notice.MailState = NoticeMailState.Sent;
             notice.MailNextAttemptAt = null;
             notice.MailLastError = null;
@@ -245,7 +246,7 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
             LogMailFailed(Logger, e, vm.Id, notice.MailAttempts);
             notice.MailState = NoticeMailState.Failed;
             notice.MailLastError = MailError(e);
-            notice.MailNextAttemptAt = NextMailAttempt(notice.MailAttempts, Clock.GetUtcNow(), notice.ShutdownAt);
+            notice.MailNextAttemptAt = NextMailAttempt(notice.MailAttempts, now, notice.ShutdownAt);
             await Db.SaveChangesAsync(CancellationToken.None);
             return false;
         }
