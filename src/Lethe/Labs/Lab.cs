@@ -51,6 +51,7 @@ public sealed class Lab
     public int ShutdownNoticeMinutes { get; set; } = 30;
 
     /// The lab's own prices (JSON of <see cref="LabPrices"/>, only what differs from the defaults); null: the defaults.
+    [NotPersonalData("Prices per VM pricing tier and disk type: about resources, never about a person.")]
     public string? PricesJson { get; set; }
 
     public ResourceId ResourceId => ResourceId.ForResourceGroup(SubscriptionId, ResourceGroup).Child(ProviderNamespace, "labs", Name);

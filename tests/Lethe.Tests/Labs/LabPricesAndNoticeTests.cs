@@ -28,7 +28,8 @@ public sealed class LabPricesAndNoticeTests
         Assert.Null(unchanged.ToStored());
         // 100 GiB at 0.20 a month over November's 30 days: 0.6667 a day, 67 cents.
         Assert.Equal(67, read.DiskDailyCents(1, 100, new DateOnly(2026, 11, 5)));
-        Assert.Equal(16, read.DiskDailyCents(0, 100, new DateOnly(2026, 2, 5)));
+        // 100 GiB Standard at the default 0.05 over February's 28 days: 0.1786 a day, 18 cents.
+        Assert.Equal(18, read.DiskDailyCents(0, 100, new DateOnly(2026, 2, 5)));
     }
 
     [Theory]

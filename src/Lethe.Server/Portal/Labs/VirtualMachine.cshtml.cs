@@ -67,21 +67,9 @@ public sealed class VirtualMachineModel(LetheDb db, TimeProvider clock) : PageMo
         => Done(await LabShutdownEndpoints.SkipVmShutdownAsync(Sub, ResourceGroup, LabName, VmName, User, db, clock, ct),
             "This shutdown is skipped. The next one follows the schedule.");
 
-    /// The handler's answer as the page's message (problem details become the error shown).
     private RedirectToPageResult Done(IResult result, string success)
     {
-        switch (result is INestedHttpResult nested ? nested.Result : result)
-        {
-            case ProblemHttpResult problem:
-                Error = problem.ProblemDetails.Detail ?? problem.ProblemDetails.Title;
-                break;
-            case ValidationProblem invalid:
-                Error = string.Join(" ", invalid.ProblemDetails.Errors.SelectMany(e => e.Value));
-                break;
-            default:
-                Message = success;
-                break;
-        }
+        (Message, Error) = HandlerOutcome.Of(result, success);
         return RedirectToPage();
     }
 
