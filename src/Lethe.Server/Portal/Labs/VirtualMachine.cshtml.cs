@@ -1,7 +1,6 @@
 using Lethe.Client;
 using Lethe.Labs;
 using Lethe.Server.Api.Labs;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
