@@ -34,7 +34,8 @@ internal static class ApiHosting
         }));
         services.AddPersonalDataMap();
         services.AddHealthChecks()
-            .AddDbContextCheck<LetheDb>("database", tags: ["ready"]);
+            .AddDbContextCheck<LetheDb>("database", tags: ["ready"])
+            .AddCheck<NoticeMailHealthCheck>(NoticeMailHealthCheck.Name, tags: ["ready"]);
     }
 
     public static void UseLetheApi(this WebApplication app)

@@ -575,6 +575,9 @@ namespace Lethe.Storage.Postgres.Migrations
                     b.Property<DateTimeOffset?>("NotificationEmailRemovedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("PricesJson")
+                        .HasColumnType("text");
+
                     b.Property<string>("RemovedNotificationEmail")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -730,6 +733,21 @@ namespace Lethe.Storage.Postgres.Migrations
                     b.Property<DateTimeOffset?>("EmailSentAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("MailAttempts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("MailLastError")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset?>("MailNextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("MailState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<DateTimeOffset>("ScheduledFor")
                         .HasColumnType("timestamp with time zone");
 
@@ -753,6 +771,8 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
+
+                    b.HasIndex("MailState", "MailNextAttemptAt");
 
                     b.HasIndex("State", "ShutdownAt");
 

@@ -567,6 +567,9 @@ namespace Lethe.Storage.Sqlite.Migrations
                     b.Property<long?>("NotificationEmailRemovedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("PricesJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("RemovedNotificationEmail")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -722,6 +725,21 @@ namespace Lethe.Storage.Sqlite.Migrations
                     b.Property<long?>("EmailSentAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("MailAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MailLastError")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("MailNextAttemptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MailState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("ScheduledFor")
                         .HasColumnType("INTEGER");
 
@@ -745,6 +763,8 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
+
+                    b.HasIndex("MailState", "MailNextAttemptAt");
 
                     b.HasIndex("State", "ShutdownAt");
 
