@@ -37,7 +37,8 @@ public static class CatalogEndpoints
         string authorId, GalleryCatalog catalog, IOptions<GalleryOptions> options, HttpContext http, CancellationToken ct)
     {
         var state = await catalog.FreshAsync(ct);
-        if (!state.Authors.TryGetValue(authorId, out var profile))
+        // A profile is public from its first published item on (issue 13: nothing becomes public by looking).
+        if (!state.Authors.TryGetValue(authorId, out var profile) || profile.ContributedAt is null)
         {
             return Problems.NotFound("The author");
         }
@@ -107,10 +108,12 @@ public static class CatalogEndpoints
     public static async Task<Results<Ok<CatalogUser>, ProblemHttpResult>> GetMeAsync(
         ClaimsPrincipal principal, GalleryWrites writes, GalleryCatalog catalog, IOptions<GalleryOptions> options, HttpRequest request, CancellationToken ct)
     {
-        var author = await writes.AuthorForAsync(principal.ObjectId(), ct);
+        var author = await writes.FindAuthorAsync(principal.ObjectId(), ct);
         if (author is null)
         {
-            return NoEmail();
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.",
+                detail: "You have no gallery profile yet. It is made when you publish your first item, and shows your display name "
+                    + $"(change it with PATCH /me), or \"{GalleryWrites.AnonymousName}\" when you have none; never your email.");
         }
         var state = await catalog.FreshAsync(ct);
         if (!state.Authors.TryGetValue(author.Id, out var profile))
