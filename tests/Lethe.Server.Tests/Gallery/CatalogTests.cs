@@ -31,7 +31,12 @@ public sealed class CatalogTests(Servers servers) : IClassFixture<Servers>
         await Assert.ThrowsAsync<LetheNotFoundException>(() => anonymous.GetCatalogUserAsync(authorId, Ct));
 
         await named.Client.PublishEntityAsync(new PublishEntityRequest("Experiment", "First item"), Ct);
-        Assert.Equal("Nora Named", (await anonymous.GetCatalogUserAsync(authorId, Ct)).Name);
+        var published = await anonymous.GetCatalogUserAsync(authorId, Ct);
+        Assert.Equal("Nora Named", published.Name);
+        // The profile's own link answers with the same profile.
+        using var http = host.Raw();
+        var self = new Uri(published.Links.Self).PathAndQuery;
+        Assert.Equal(published.Id, JsonDocument.Parse(await http.GetStringAsync(self, Ct)).RootElement.GetProperty("id").GetString());
 
         // Someone with no display name appears under a neutral name, never the part of their email before '@'.
         var unnamed = await host.NewUserAsync(Ct);

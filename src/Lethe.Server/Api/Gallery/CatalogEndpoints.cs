@@ -21,6 +21,8 @@ public static class CatalogEndpoints
         // DataLabAccessToken header alone, so the portal's cookie, bearer and authorization middleware have nothing to
         // do for them. The error handling (exception handler, status-code pages) runs before routing and still applies.
         catalog.MapGet("/users/{authorId}", GetUserAsync).WithName("GetCatalogUser").AllowAnonymous().ShortCircuit();
+        // The address a profile's `_links.self` names, as the seed's catalog does: the same profile, in its tenant and community.
+        catalog.MapGet("/tenants/{tenantId}/communities/{communityId}/users/{authorId}", GetTenantUserAsync).WithName("GetCatalogUserInCommunity").AllowAnonymous().ShortCircuit();
         catalog.MapGet("/entities", ListEntitiesAsync).WithName("ListCatalogEntities").AllowAnonymous().ShortCircuit();
         catalog.MapGet("/entities/{id:guid}", GetEntityAsync).WithName("GetCatalogEntity").AllowAnonymous().ShortCircuit();
 
@@ -32,6 +34,12 @@ public static class CatalogEndpoints
         author.MapPost("/tokens", CreateTokenAsync).WithName("CreateCatalogToken");
         author.MapDelete("/tokens", RevokeTokensAsync).WithName("RevokeCatalogTokens");
     }
+
+    public static async Task<Results<Ok<CatalogUser>, StatusCodeHttpResult, ProblemHttpResult>> GetTenantUserAsync(
+        string tenantId, string communityId, string authorId, GalleryCatalog catalog, IOptions<GalleryOptions> options, HttpContext http, CancellationToken ct)
+        => string.Equals(tenantId, options.Value.TenantId, StringComparison.OrdinalIgnoreCase) && string.Equals(communityId, options.Value.CommunityId, StringComparison.OrdinalIgnoreCase)
+            ? await GetUserAsync(authorId, catalog, options, http, ct)
+            : Problems.NotFound("The author");
 
     public static async Task<Results<Ok<CatalogUser>, StatusCodeHttpResult, ProblemHttpResult>> GetUserAsync(
         string authorId, GalleryCatalog catalog, IOptions<GalleryOptions> options, HttpContext http, CancellationToken ct)
