@@ -3,8 +3,13 @@ using System.Text.Json;
 namespace Lethe.Cli;
 
 /// What `lethe login` keeps: the server and the tokens it issued. Never the password, never the email.
-internal sealed record Credentials(Uri Server, string AccessToken, string RefreshToken, DateTimeOffset ExpiresAt)
+internal sealed record Credentials(Uri Server, string AccessToken, string RefreshToken, DateTimeOffset ExpiresAt, string? CatalogToken = null, DateTimeOffset? CatalogTokenExpiresAt = null)
 {
+    /// A Catalog API token with at least this long left is reused rather than a new one minted per command.
+    public static readonly TimeSpan CatalogTokenMargin = TimeSpan.FromMinutes(5);
+
+    public string? LiveCatalogToken(TimeProvider clock) => CatalogToken is not null && CatalogTokenExpiresAt > clock.GetUtcNow() + CatalogTokenMargin ? CatalogToken : null;
+
     // Refresh a little early, so that a token does not expire between the check and the request.
     public bool IsExpired(TimeProvider clock) => clock.GetUtcNow() >= ExpiresAt - TimeSpan.FromSeconds(30);
 }

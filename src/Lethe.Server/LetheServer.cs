@@ -28,7 +28,10 @@ public static class LetheServer
         var app = builder.Build();
         app.UseLetheApi();
         app.MapOpenApi();
-        app.MapScalarApiReference("/reference", o => o.WithTitle("Lethe API"));
+        // A self-hosted server works with no internet: the reference's script is served from the package, its fonts are the
+        // browser's own, and the vendor's buttons (its API client, developer tools, AI agent, MCP) are not Lethe's.
+        app.MapScalarApiReference("/reference", o => o.WithTitle("Lethe API")
+            .DisableDefaultFonts().HideClientButton().HideDeveloperTools().DisableAgent().DisableMcp());
         app.MapLetheHealth();
         app.MapLetheIdentity();
         app.MapTelemetryEndpoints();

@@ -14,6 +14,7 @@ public sealed class PortalPageTests(PortalServer server) : IClassFixture<PortalS
     [InlineData("/gallery", "Gallery", "gallery-operator")]
     [InlineData("/labs", "Labs", "labs")]
     [InlineData("/privacy", "Privacy", "privacy-operator")]
+    [InlineData("/operator/users", "Accounts", "accounts-operator")]
     public async Task Every_signed_in_page_has_labels_one_main_one_h1_and_marks_its_nav_item(string path, string navItem, string screenshot)
     {
         await using var context = await server.NewContextAsync();
@@ -32,9 +33,25 @@ public sealed class PortalPageTests(PortalServer server) : IClassFixture<PortalS
         await Portal.ScreenshotAsync(page, screenshot);
     }
 
+    [Fact]
+    public async Task The_privacy_map_fits_a_1366_pixel_screen_without_scrolling_sideways()
+    {
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.SetViewportSizeAsync(1366, 768);
+        await Portal.SignInAsync(page, DemoAccounts.Operator);
+
+        await page.GotoAsync("/privacy");
+
+        var overflowing = await page.EvaluateAsync<int>("() => [...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth + 1).length");
+        Assert.Equal(0, overflowing);
+        await Portal.ScreenshotAsync(page, "privacy-1366");
+    }
+
     [Theory]
     [InlineData("/account/login", "login-open")]
     [InlineData("/account/denied", "denied")]
+    [InlineData("/account/invitation?code=not-a-code", "invitation-invalid")]
     public async Task Open_pages_pass_the_same_accessibility_check(string path, string screenshot)
     {
         await using var context = await server.NewContextAsync();

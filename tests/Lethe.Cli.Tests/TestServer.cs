@@ -18,6 +18,9 @@ public sealed class TestServer : IAsyncLifetime
     /// The server's URL, e.g. http://127.0.0.1:41234/
     public string Url { get; private set; } = "";
 
+    /// The server's services, to look at what a command left in the database.
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server has not started.");
+
     public async ValueTask InitializeAsync()
     {
         _app = await StartAsync(DataDirectory, demo: true, TestContext.Current.CancellationToken);

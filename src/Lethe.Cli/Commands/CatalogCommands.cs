@@ -33,26 +33,35 @@ internal static class CatalogCommands
         var filter = new Option<string?>("--filter") { Description = "An OData $filter, e.g. \"author/id eq '...'\"", HelpName = "FILTER" };
         var orderBy = new Option<string?>("--orderby") { Description = "An OData $orderby, e.g. \"created_at desc\"", HelpName = "ORDER" };
         var top = new Option<int?>("--top") { Description = "At most this many entities (1 to 1000) [default: all, page by page]", HelpName = "N" };
-        var token = new Option<string?>("--token") { Description = "A Catalog API access token, to see your unlisted entities too [default: a new one when logged in]", HelpName = "TOKEN" };
+        var token = new Option<string?>("--token") { Description = "A Catalog API access token, to see your unlisted entities too [default: when logged in, your token, kept beside your login and renewed when it nears expiry]", HelpName = "TOKEN" };
         var entities = new Command("entities", "List gallery entities through the Catalog API").With(filter, orderBy, top, token, options.Server, options.Output);
         entities.Handle(terminal, options, async (run, ct) =>
         {
-            var (connection, catalogToken) = await ConnectForCatalogAsync(run, run.Value(token), ct);
+            var (connection, catalogToken, cached) = await ConnectForCatalogAsync(run, run.Value(token), fresh: false, ct);
+            var query = new CatalogQueryOptions(run.Value(filter), run.Value(orderBy), Top: run.Value(top));
+            async Task<List<CatalogEntity>> ListAsync(ServerConnection c, string? t) => run.Value(top) is null
+                ? await c.Client.ListCatalogEntitiesAsync(query, t, ct).ToListAsync(ct)
+                : [.. (await c.Client.QueryCatalogEntitiesAsync(query, t, ct)).Value];
+            List<CatalogEntity> items;
+            try
+            {
+                items = await ListAsync(connection, catalogToken);
+            }
+            catch (LetheUnauthorizedException) when (cached)
+            {
+                // The cached token was revoked meanwhile: one new token, one retry.
+                connection.Dispose();
+                (connection, catalogToken, _) = await ConnectForCatalogAsync(run, null, fresh: true, ct);
+                items = await ListAsync(connection, catalogToken);
+            }
+            catch (LetheUnauthorizedException e) when (catalogToken is not null)
+            {
+                // The access token, not the login, was refused: say which way (expired, revoked, malformed).
+                connection.Dispose();
+                throw new CliException(ExitCodes.NotLoggedIn, $"{e.Title} {e.Detail}", "Get a new one with `lethe catalog token`.", e);
+            }
             using (connection)
             {
-                var query = new CatalogQueryOptions(run.Value(filter), run.Value(orderBy), Top: run.Value(top));
-                List<CatalogEntity> items;
-                try
-                {
-                    items = run.Value(top) is null
-                        ? await connection.Client.ListCatalogEntitiesAsync(query, catalogToken, ct).ToListAsync(ct)
-                        : [.. (await connection.Client.QueryCatalogEntitiesAsync(query, catalogToken, ct)).Value];
-                }
-                catch (LetheUnauthorizedException e) when (catalogToken is not null)
-                {
-                    // The access token, not the login, was refused: say which way (expired, revoked, malformed).
-                    throw new CliException(ExitCodes.NotLoggedIn, $"{e.Title} {e.Detail}", "Get a new one with `lethe catalog token`.", e);
-                }
                 if (run.Json)
                 {
                     await run.WriteJsonAsync(items);
@@ -138,13 +147,14 @@ internal static class CatalogCommands
         return Cli.Group("catalog", "The gallery's Catalog API: profiles, entities, access tokens", user, entities, tokenCommand, revoke, publish, unpublish);
     }
 
-    /// With --token: anonymous plus that token. Without: when logged in, a new token of the signed-in user
-    /// (so their unlisted entities show); otherwise anonymous, public entities only.
-    private static async Task<(ServerConnection Connection, string? Token)> ConnectForCatalogAsync(Invocation run, string? token, CancellationToken ct)
+    /// With --token: anonymous plus that token. Without: when logged in, the signed-in user's token (so their unlisted
+    /// entities show), kept beside the login in the credentials file and reused until it is about to expire; otherwise
+    /// anonymous, public entities only. Cached says the token came from the file.
+    private static async Task<(ServerConnection Connection, string? Token, bool Cached)> ConnectForCatalogAsync(Invocation run, string? token, bool fresh, CancellationToken ct)
     {
         if (!string.IsNullOrWhiteSpace(token))
         {
-            return (await run.ConnectAsync(signedIn: false, ct), token.Trim());
+            return (await run.ConnectAsync(signedIn: false, ct), token.Trim(), false);
         }
         ServerConnection signedIn;
         try
@@ -153,9 +163,19 @@ internal static class CatalogCommands
         }
         catch (CliException e) when (e.ExitCode == ExitCodes.NotLoggedIn)
         {
-            return (await run.ConnectAsync(signedIn: false, ct), null);
+            return (await run.ConnectAsync(signedIn: false, ct), null, false);
+        }
+        var store = CredentialStore.For(run.Terminal);
+        if (!fresh && (await store.LoadAsync(ct))?.LiveCatalogToken(run.Terminal.Clock) is { } live)
+        {
+            return (signedIn, live, true);
         }
         var issued = await signedIn.Client.CreateCatalogTokenAsync(ct);
-        return (signedIn, issued.Token);
+        // Read again: the connection may have refreshed the login meanwhile.
+        if (await store.LoadAsync(ct) is { } credentials)
+        {
+            await store.SaveAsync(credentials with { CatalogToken = issued.Token, CatalogTokenExpiresAt = issued.ExpiresAt }, ct);
+        }
+        return (signedIn, issued.Token, false);
     }
 }

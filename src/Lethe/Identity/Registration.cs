@@ -195,11 +195,6 @@ public sealed class Invitations(LetheDb db, UserManager<LetheUser> users, IOptio
         {
             return new InvitationAccepted(InvitationError.InvalidPassword, PasswordErrors: passwordErrors.Count > 0 ? passwordErrors : ["A password is required."]);
         }
-        if (await users.FindByEmailAsync(invitation.Email) is not null)
-        {
-            return new InvitationAccepted(InvitationError.AccountExists);
-        }
-
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var spent = await db.Invitations
@@ -210,6 +205,12 @@ public sealed class Invitations(LetheDb db, UserManager<LetheUser> users, IOptio
             // Someone used it a moment ago, or it expired or was revoked meanwhile.
             var (again, _) = await FindAsync(code, ct);
             return new InvitationAccepted(again == InvitationError.None ? InvitationError.Used : again);
+        }
+        // Checked once this request holds the invitation: a person who signed up meanwhile keeps the invitation unspent.
+        if (await users.FindByEmailAsync(invitation.Email) is not null)
+        {
+            await transaction.RollbackAsync(ct);
+            return new InvitationAccepted(InvitationError.AccountExists);
         }
         var created = await users.CreateAsync(user, password);
         if (!created.Succeeded)

@@ -58,6 +58,39 @@ public sealed class GalleryPortalTests(PortalServer server) : IClassFixture<Port
     }
 
     [Fact]
+    public async Task A_first_publication_says_what_becomes_public_and_the_person_chooses_the_name()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var authorId = await server.Services.GetRequiredService<AuthorIds>().ForAsync(DemoAccounts.LabUser2.Email, ct);
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, DemoAccounts.LabUser2);
+
+        // Looking at one's own profile makes nothing public.
+        await page.GotoAsync("/gallery/profile");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Your gallery profile");
+        await Expect(page.Locator("main")).ToContainTextAsync("nothing about you is public");
+        using var anonymous = new HttpClient { BaseAddress = server.BaseAddress };
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await anonymous.GetAsync($"/catalog/users/{authorId}", ct)).StatusCode);
+
+        await page.GotoAsync("/gallery/publish");
+        var notice = page.Locator("#what-becomes-public");
+        await Expect(notice).ToContainTextAsync("makes your gallery profile public");
+        await Expect(notice).ToContainTextAsync("Your email address is never shown");
+        var name = page.Locator("#public-name");
+        await Expect(name).ToHaveValueAsync(DemoAccounts.LabUser2.DisplayName);
+        Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
+        await Portal.ScreenshotAsync(page, "gallery-first-publish");
+        await name.FillAsync("Leo L.");
+        await page.Locator("#Name").FillAsync("My first item");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Publish" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("My first item");
+        var profile = System.Text.Json.JsonDocument.Parse(await anonymous.GetStringAsync($"/catalog/users/{authorId}", ct)).RootElement;
+        Assert.Equal("Leo L.", profile.GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task An_author_publishes_changes_visibility_and_unpublishes_from_the_portal()
     {
         await using var context = await server.NewContextAsync();

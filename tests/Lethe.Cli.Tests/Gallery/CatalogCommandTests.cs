@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Lethe.Client;
 using Lethe.Demo;
 
@@ -27,6 +29,32 @@ public sealed class CatalogCommandTests(TestServer server) : IClassFixture<TestS
         Assert.All(publicOnly.Json<List<CatalogEntity>>(), e => Assert.Equal("Public", e.Visibility));
         Assert.Equal(2, table.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains("Predictive maintenance", table.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listing_entities_reuses_one_token_until_it_is_revoked()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.Contributor.Email);
+        var me = (await user.RunAsync("whoami", "-o", "json")).Json<Me>();
+        async Task<int> TokensAsync()
+        {
+            await using var scope = server.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
+            return await db.CatalogTokens.CountAsync(t => t.AuthorId == me.AuthorId, TestContext.Current.CancellationToken);
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(0, (await user.RunAsync("catalog", "entities", "--top", "1", "-o", "json")).ExitCode);
+        }
+        Assert.Equal(1, await TokensAsync());
+
+        // Revoked elsewhere: the next listing takes a new token and still answers.
+        Assert.Equal(0, (await user.RunAsync("catalog", "revoke")).ExitCode);
+        var after = await user.RunAsync("catalog", "entities", "--top", "1", "-o", "json");
+        Assert.True(after.ExitCode == 0, after.ToString());
+        Assert.Equal(2, await TokensAsync());
     }
 
     [Fact]
