@@ -1085,6 +1085,9 @@ namespace Lethe.Storage.Postgres.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<Guid>("Incarnation")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("JobId")
                         .IsRequired()
                         .HasMaxLength(128)

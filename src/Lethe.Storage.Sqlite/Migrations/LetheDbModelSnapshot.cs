@@ -1077,6 +1077,9 @@ namespace Lethe.Storage.Sqlite.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid>("Incarnation")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("JobId")
                         .IsRequired()
                         .HasMaxLength(128)

@@ -128,9 +128,11 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
                 {
                     await sas.UploadAsync(new Uri(uri), Container, blobName, csv, ct);
                 }
-                else
+                else if (!await BlobFence.PutAsync(blobs, Container, blobName, csv, "text/csv", c => db.Labs.AnyAsync(l => l.Id == lab.Id, c), ct))
                 {
-                    await blobs.PutAsync(Container, blobName, csv, "text/csv", ct);
+                    // The lab was deleted while its export ran: the file went with it (decision 0071).
+                    await blobs.PurgePrefixAsync(Container, payload.Folder, CancellationToken.None);
+                    throw new InvalidOperationException("The lab was deleted while its usage export ran.");
                 }
                 done.Add(new LabUsageExportFile(name, csv.Rows, csv.Bytes));
             }
