@@ -128,13 +128,18 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
                 {
                     await sas.UploadAsync(new Uri(uri), Container, blobName, csv, ct);
                 }
-                else if (!await BlobFence.PutAsync(blobs, Container, blobName, csv, "text/csv", c => db.Labs.AnyAsync(l => l.Id == lab.Id, c), ct))
+                else
                 {
-                    // The lab was deleted while its export ran: the file went with it (decision 0071).
-                    await blobs.PurgePrefixAsync(Container, payload.Folder, CancellationToken.None);
-                    throw new InvalidOperationException("The lab was deleted while its usage export ran.");
+                    await blobs.PutAsync(Container, blobName, csv, "text/csv", ct);
                 }
                 done.Add(new LabUsageExportFile(name, csv.Rows, csv.Bytes));
+            }
+            // The fence of decision 0071, once the CSV's reader has released the connection: a lab deleted while
+            // its export ran keeps none of it (the delete sweeps its files again after its rows).
+            if (payload.SasUri is null && !await db.Labs.AnyAsync(l => l.Id == lab.Id, CancellationToken.None))
+            {
+                await blobs.PurgePrefixAsync(Container, payload.Folder, CancellationToken.None);
+                throw new InvalidOperationException("The lab was deleted while its usage export ran.");
             }
             await context.CheckpointAsync(JsonSerializer.Serialize(new Checkpoint(done), JobQueue.Json), 50 * done.Count, ct);
         }
