@@ -53,6 +53,8 @@ internal static class Cli
             SubscriptionCommands.Create(terminal, options),
             GroupCommands.Create(terminal, options),
             RoleCommands.Create(terminal, options),
+            UserCommands.Create(terminal, options),
+            TelemetryCommands.Create(terminal, options),
             PrivacyCommands.Create(terminal, options),
             OperationCommands.Create(terminal, options),
             HealthCommands.Create(terminal, options),

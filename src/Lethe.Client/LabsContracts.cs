@@ -12,7 +12,16 @@ public sealed record LabProperties(
     int AnonymizeAfterDays,
     string? ShutdownTime,
     int ShutdownNoticeMinutes,
-    string ProvisioningState = "Succeeded");
+    string ProvisioningState = "Succeeded",
+    LabPricing? Pricing = null);
+
+/// What the lab's resources cost, in the lab's currency: per day for each VM pricing tier (size), per day
+/// for the tiers not listed, per GiB and month for each disk type ("Standard", "Premium"). In a lab's
+/// properties: every price in effect (defaults included). In settings: only the prices to change.
+public sealed record LabPricing(
+    IReadOnlyDictionary<string, decimal>? VirtualMachinePerDay = null,
+    decimal? OtherVirtualMachinePerDay = null,
+    IReadOnlyDictionary<string, decimal>? DiskPerGiBMonth = null);
 
 /// Creates or updates a lab. Omitted settings keep their value (or the default on create);
 /// an empty <see cref="LabSettings.NotificationEmail"/> removes the email.
@@ -23,7 +32,8 @@ public sealed record LabSettings(
     string? TimeZoneId = null,
     int? AnonymizeAfterDays = null,
     string? ShutdownTime = null,
-    int? ShutdownNoticeMinutes = null);
+    int? ShutdownNoticeMinutes = null,
+    LabPricing? Pricing = null);
 
 public sealed record GalleryImageReferenceContract(string Publisher, string Offer, string Sku, string OsType, string Version);
 
@@ -102,3 +112,19 @@ public sealed record LabMonthTrend(string Month, decimal Total, IReadOnlyList<de
 public sealed record LabResourceCost(Guid ResourceUId, string ResourceName, Guid? OwnerObjectId, decimal Cost);
 
 public sealed record PostponeShutdownRequest(int Minutes);
+
+/// A VM's pending auto-shutdown. <paramref name="State"/>: "Scheduled" (no notice yet; it goes out at
+/// <paramref name="NoticeAt"/>), "Notified", "Postponed", "Skipped" or "ShutDown". Postpone by
+/// <paramref name="MinPostponeMinutes"/> to <paramref name="MaxPostponeMinutes"/> after <paramref name="ScheduledFor"/>.
+public sealed record LabVmShutdown(
+    DateTimeOffset ScheduledFor,
+    DateTimeOffset ShutdownAt,
+    DateTimeOffset NoticeAt,
+    string State,
+    LabShutdownNoticeMail? Mail,
+    int MinPostponeMinutes,
+    int MaxPostponeMinutes);
+
+/// The notice's email. <paramref name="State"/>: "Pending", "Sent", "Failed" (tried again at
+/// <paramref name="NextAttemptAt"/>, none when null), "NoAddress", "NoMailServer" or "NotNeeded" (acted on before the notice).
+public sealed record LabShutdownNoticeMail(string State, int Attempts, DateTimeOffset? SentAt, DateTimeOffset? NextAttemptAt, string? LastError);

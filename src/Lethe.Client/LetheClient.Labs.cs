@@ -46,8 +46,9 @@ public sealed partial class LetheClient
 
     // Disks
 
-    public IAsyncEnumerable<LabDiskResource> ListLabDisksAsync(Guid subscriptionId, string resourceGroup, string lab, CancellationToken ct = default)
-        => ListAsync<LabDiskResource>(LabPath(subscriptionId, resourceGroup, lab) + "/disks", ct);
+    /// The disks the caller sees; <paramref name="includeDeleted"/> adds the deleted ones (Inactive) the caller sees.
+    public IAsyncEnumerable<LabDiskResource> ListLabDisksAsync(Guid subscriptionId, string resourceGroup, string lab, bool includeDeleted = false, CancellationToken ct = default)
+        => ListAsync<LabDiskResource>(LabPath(subscriptionId, resourceGroup, lab) + "/disks" + (includeDeleted ? "?includeDeleted=true" : ""), ct);
 
     public Task<LabDiskResource> CreateLabDiskAsync(Guid subscriptionId, string resourceGroup, string lab, string disk, LabDiskCreateProperties properties, CancellationToken ct = default)
         => SendAsync<LabDiskResource>(HttpMethod.Put, $"{LabPath(subscriptionId, resourceGroup, lab)}/disks/{Segment(disk)}", new CreateLabDiskRequest(properties), ct);
@@ -89,4 +90,15 @@ public sealed partial class LetheClient
 
     public Task SkipShutdownAsync(string token, CancellationToken ct = default)
         => SendAsync(HttpMethod.Post, $"labs/shutdown-notices/{Segment(token)}/skip", null, ct);
+
+    // A VM's pending auto-shutdown: its owner (or a lab admin) sees it and postpones or skips it, with or without the email.
+
+    public Task<LabVmShutdown> GetLabVirtualMachineShutdownAsync(Guid subscriptionId, string resourceGroup, string lab, string vm, CancellationToken ct = default)
+        => SendAsync<LabVmShutdown>(HttpMethod.Get, $"{LabPath(subscriptionId, resourceGroup, lab)}/virtualmachines/{Segment(vm)}/shutdown", null, ct);
+
+    public Task<LabVmShutdown> PostponeLabVirtualMachineShutdownAsync(Guid subscriptionId, string resourceGroup, string lab, string vm, int minutes, CancellationToken ct = default)
+        => SendAsync<LabVmShutdown>(HttpMethod.Post, $"{LabPath(subscriptionId, resourceGroup, lab)}/virtualmachines/{Segment(vm)}/shutdown/postpone", new PostponeShutdownRequest(minutes), ct);
+
+    public Task<LabVmShutdown> SkipLabVirtualMachineShutdownAsync(Guid subscriptionId, string resourceGroup, string lab, string vm, CancellationToken ct = default)
+        => SendAsync<LabVmShutdown>(HttpMethod.Post, $"{LabPath(subscriptionId, resourceGroup, lab)}/virtualmachines/{Segment(vm)}/shutdown/skip", null, ct);
 }

@@ -159,7 +159,12 @@ public sealed partial class LetheClient
         using var response = await SendRequestAsync(request, HttpCompletionOption.ResponseContentRead, ct);
     }
 
-    /// Deletes data at the storage level (a blob soft delete, as the storage account does).
+    /// One blob of the workspace's storage (a job history document under azureml/, uploaded data...), streamed: the caller disposes the response.
+    public Task<HttpResponseMessage> DownloadFromStorageAsync(Guid subscriptionId, string resourceGroup, string workspace, string path, CancellationToken ct = default)
+        => SendRawAsync(HttpMethod.Get, WorkspacePath(subscriptionId, resourceGroup, workspace) + $"/storage/{PathSegments(path)}", null, ct, HttpCompletionOption.ResponseHeadersRead);
+
+    /// Deletes data at the storage level: a blob soft delete, as the storage account does; job files (under azureml/)
+    /// are removed for good, and deleting a job's history document leaves the job marked as having none.
     public Task DeleteFromStorageAsync(Guid subscriptionId, string resourceGroup, string workspace, string path, CancellationToken ct = default)
         => SendAsync(HttpMethod.Delete, WorkspacePath(subscriptionId, resourceGroup, workspace) + $"/storage/{PathSegments(path)}", null, ct);
 

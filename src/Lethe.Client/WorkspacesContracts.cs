@@ -49,9 +49,12 @@ public sealed record AssetResource(
 /// PUT body of an asset. A data asset needs <see cref="Path"/>: the data's path in the workspace's storage.
 public sealed record PutAssetRequest(string? Description = null, string? Path = null, IReadOnlyDictionary<string, string>? Properties = null);
 
+/// <see cref="HasHistoryDocument"/> is false once the job's history document was deleted from the workspace's storage
+/// (at <see cref="HistoryDocumentDeletedAt"/>): the job's record stays.
 public sealed record JobResource(
     string Id, string JobId, string ExperimentName, string? DisplayName, string Status,
-    IReadOnlyDictionary<string, string> Parameters, Guid SubmittedBy, DateTimeOffset SubmittedAt, bool Archived);
+    IReadOnlyDictionary<string, string> Parameters, Guid SubmittedBy, DateTimeOffset SubmittedAt, bool Archived,
+    bool HasHistoryDocument = true, DateTimeOffset? HistoryDocumentDeletedAt = null);
 
 public sealed record SubmitJobRequest(string ExperimentName, string? DisplayName = null, IReadOnlyDictionary<string, string>? Parameters = null);
 

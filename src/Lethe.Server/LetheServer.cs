@@ -13,7 +13,10 @@ public static class LetheServer
 {
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // A published server or the installed `lethe` tool keeps the portal's files beside its assemblies: served from
+        // there whatever the working folder. A build serves them from the source tree (PortalHosting).
+        var published = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, WebRootPath = Directory.Exists(published) ? published : null });
         configure?.Invoke(builder);
         builder.AddLetheStorage();
         builder.AddLetheDataProtection();
@@ -28,6 +31,7 @@ public static class LetheServer
         app.MapScalarApiReference("/reference", o => o.WithTitle("Lethe API"));
         app.MapLetheHealth();
         app.MapLetheIdentity();
+        app.MapTelemetryEndpoints();
         app.MapResourceEndpoints();
         app.MapAccessEndpoints();
         app.MapOperationEndpoints();

@@ -20,7 +20,11 @@ public static class SqliteStorage
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.UseSqlite(connectionString, o => o.MigrationsAssembly(typeof(SqliteStorage).Assembly.GetName().Name))
-            .AddInterceptors(new SqlitePragmas());
+            .AddInterceptors(new SqlitePragmas())
+            // EF's table rebuilds on SQLite switch foreign keys off outside the migration's transaction, and EF says so
+            // at every first start. The rebuilds are EF's own and each migration runs once; the warning told a new user
+            // nothing they could act on.
+            .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning));
     }
 }
 

@@ -23,6 +23,7 @@ public sealed partial class LetheDb(DbContextOptions<LetheDb> options)
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<DeploymentSecret> DeploymentSecrets => Set<DeploymentSecret>();
     public DbSet<SetAsideRecord> SetAsideRecords => Set<SetAsideRecord>();
+    public DbSet<Invitation> Invitations => Set<Invitation>();
 
     /// ASP.NET Core Data Protection's key ring, shared by every node (see Lethe.Server's DataProtection).
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

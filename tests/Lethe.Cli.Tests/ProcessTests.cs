@@ -61,6 +61,15 @@ public sealed class ProcessTests
             }
             Assert.True(status == HttpStatusCode.OK, $"exited: {process.HasExited}\n{(process.HasExited ? await error : "")}");
 
+            // Without --demo, registration is Closed: nobody on the network makes themself an account.
+            using (var register = await http.PostAsync(new Uri($"{url}/identity/register"),
+                new StringContent("""{"email":"stranger@example.test","password":"Stranger-pass-2026"}""", System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken))
+            {
+                Assert.Equal(HttpStatusCode.Forbidden, register.StatusCode);
+                Assert.Equal("application/problem+json", register.Content.Headers.ContentType?.MediaType);
+                Assert.Contains("Registration is closed.", await register.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            }
+
             // systemd and docker stop a server with SIGTERM: it finishes its requests and exits 0.
             Assert.Equal(0, Kill(process.Id, 15));
             Assert.True(process.WaitForExit(Patience), "lethe serve did not stop on SIGTERM");
@@ -83,6 +92,56 @@ public sealed class ProcessTests
                 Directory.Delete(data, recursive: true);
             }
         }
+    }
+
+    [Fact]
+    public async Task Serve_takes_configuration_keys_on_its_command_line_and_refuses_unknown_words()
+    {
+        var data = Path.Combine(Path.GetTempPath(), $"lethe-cli-serve-{Guid.NewGuid():N}");
+        var url = $"http://127.0.0.1:{FreePort()}";
+        // Both forms ASP.NET Core's command line takes: --Key=value and --Key value.
+        using var process = Start(["serve", "--urls", url, "--data", data, "--Lethe:Identity:Registration", "Domains", "--Lethe:Identity:Domains=example.org"], []);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            using var http = new HttpClient();
+            var deadline = DateTime.UtcNow + Patience;
+            string? registration = null;
+            while (registration is null && DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                try
+                {
+                    registration = await http.GetStringAsync(new Uri($"{url}/identity/registration"), TestContext.Current.CancellationToken);
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(250, TestContext.Current.CancellationToken);
+                }
+            }
+            Assert.True(registration is not null, $"exited: {process.HasExited}\n{(process.HasExited ? await error : "")}");
+            Assert.Equal("""{"mode":"Domains"}""", registration);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            await process.WaitForExitAsync(CancellationToken.None);
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+
+        // A word that is no option and no configuration key is a usage error, not a silent setting.
+        var typo = await RunAsync(["serve", "--demoo"]);
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("--demoo", typo.Error, StringComparison.Ordinal);
+        Assert.Contains("--Section:Key=value", typo.Error, StringComparison.Ordinal);
+        var noValue = await RunAsync(["serve", "--Lethe:Smtp:Host"]);
+        Assert.Equal(2, noValue.ExitCode);
+        Assert.Contains("has no value", noValue.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -117,7 +117,7 @@ internal static class AccountCommands
     // Identity's /identity/login answers 401 with the sign-in result as the problem's detail.
     private static string LoginFailure(string? detail) => detail switch
     {
-        "LockedOut" or "Lockedout" => "the account is locked after too many failed attempts; try again later.",
+        "LockedOut" or "Lockedout" => "the account is locked: an operator disabled it, or too many failed attempts locked it for a while.",
         "NotAllowed" => "the account may not sign in (is its email confirmed?).",
         "RequiresTwoFactor" => "the account needs a two-factor code, which `lethe login` cannot send yet.",
         _ => "wrong email or password.",

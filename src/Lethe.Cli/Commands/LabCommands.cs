@@ -134,13 +134,13 @@ internal static class LabCommands
 
         return Cli.Group("lab", "DevTest labs: VMs, disks, notification emails, auto-shutdown, costs and the usage export",
             list, export, exports, download, VmCommands(terminal, options, Lab), DiskCommands(terminal, options, Lab),
-            EmailCommands(terminal, options, Lab, OptionalVm), ScheduleCommands(terminal, options, Lab, OptionalVm), CostCommand(terminal, options, Lab));
+            EmailCommands(terminal, options, Lab, OptionalVm), ScheduleCommands(terminal, options, Lab, OptionalVm), CostCommand(terminal, options, Lab), PricingCommand(terminal, options, Lab));
     }
 
     private static Command VmCommands(Terminal terminal, CommonOptions options, Func<Option<string>> labOption)
     {
         var listLab = labOption();
-        var includeDeleted = new Option<bool>("--include-deleted") { Description = "Also list deleted VMs (lab admins)" };
+        var includeDeleted = new Option<bool>("--include-deleted") { Description = "Also list deleted VMs (yours; every one for lab admins)" };
         var list = new Command("list", "List the VMs you can see: all for lab admins, yours and the claimable ones for lab users").With(listLab, includeDeleted, options.Server, options.Output);
         list.Handle(terminal, options, async (run, ct) =>
         {
@@ -210,12 +210,13 @@ internal static class LabCommands
     private static Command DiskCommands(Terminal terminal, CommonOptions options, Func<Option<string>> labOption)
     {
         var listLab = labOption();
-        var list = new Command("list", "List the disks you can see").With(listLab, options.Server, options.Output);
+        var includeDeleted = new Option<bool>("--include-deleted") { Description = "Also list deleted disks (yours; every one for lab admins)" };
+        var list = new Command("list", "List the disks you can see").With(listLab, includeDeleted, options.Server, options.Output);
         list.Handle(terminal, options, async (run, ct) =>
         {
             var lab = ParseLab(run.Value(listLab));
             using var connection = await run.ConnectAsync(signedIn: true, ct);
-            await WriteDisksAsync(run, await connection.Client.ListLabDisksAsync(lab.Subscription, lab.Group, lab.Name, ct).ToListAsync(ct));
+            await WriteDisksAsync(run, await connection.Client.ListLabDisksAsync(lab.Subscription, lab.Group, lab.Name, run.Value(includeDeleted), ct).ToListAsync(ct));
             return ExitCodes.Success;
         });
 
@@ -321,7 +322,124 @@ internal static class LabCommands
         var clear = new Command("clear", "Remove the schedule of the lab (no auto-shutdown), or of one VM (it follows the lab's)").With(clearLab, clearVm, options.Server);
         clear.Handle(terminal, options, (run, ct) => ChangeScheduleAsync(run, run.Value(clearLab), run.Value(clearVm), "", null, null, ct));
 
-        return Cli.Group("schedule", "Auto-shutdown schedules", set, clear);
+        Option<string> Vm() => new("--vm") { Description = "The VM (yours, or any as a lab admin)", Required = true, HelpName = "NAME" };
+        var showLab = labOption();
+        var showVm = Vm();
+        var show = new Command("show", "Show a VM's pending shutdown: when, its notice, and whether the notice's email was sent").With(showLab, showVm, options.Server, options.Output);
+        show.Handle(terminal, options, async (run, ct) =>
+        {
+            var lab = ParseLab(run.Value(showLab));
+            using var connection = await run.ConnectAsync(signedIn: true, ct);
+            await WriteShutdownAsync(run, await connection.Client.GetLabVirtualMachineShutdownAsync(lab.Subscription, lab.Group, lab.Name, run.Value(showVm)!, ct));
+            return ExitCodes.Success;
+        });
+
+        var postponeLab = labOption();
+        var postponeVm = Vm();
+        var minutes = new Option<int>("--minutes")
+        {
+            Description = $"Shut down this many minutes after the scheduled time ({Lethe.Labs.ShutdownNotices.MinPostponeMinutes} to {Lethe.Labs.ShutdownNotices.MaxPostponeMinutes})",
+            Required = true,
+            HelpName = "MINUTES",
+        };
+        var postpone = new Command("postpone", "Postpone a VM's pending shutdown (with or without its notice's email)").With(postponeLab, postponeVm, minutes, options.Server, options.Output);
+        postpone.Handle(terminal, options, async (run, ct) =>
+        {
+            var lab = ParseLab(run.Value(postponeLab));
+            using var connection = await run.ConnectAsync(signedIn: true, ct);
+            await WriteShutdownAsync(run, await connection.Client.PostponeLabVirtualMachineShutdownAsync(lab.Subscription, lab.Group, lab.Name, run.Value(postponeVm)!, run.Value(minutes), ct));
+            return ExitCodes.Success;
+        });
+
+        var skipLab = labOption();
+        var skipVm = Vm();
+        var skip = new Command("skip", "Skip a VM's pending shutdown: it keeps running until the next scheduled one").With(skipLab, skipVm, options.Server, options.Output);
+        skip.Handle(terminal, options, async (run, ct) =>
+        {
+            var lab = ParseLab(run.Value(skipLab));
+            using var connection = await run.ConnectAsync(signedIn: true, ct);
+            await WriteShutdownAsync(run, await connection.Client.SkipLabVirtualMachineShutdownAsync(lab.Subscription, lab.Group, lab.Name, run.Value(skipVm)!, ct));
+            return ExitCodes.Success;
+        });
+
+        return Cli.Group("schedule", "Auto-shutdown schedules, and a VM's pending shutdown", set, clear, show, postpone, skip);
+    }
+
+    private static async Task WriteShutdownAsync(Invocation run, LabVmShutdown shutdown)
+    {
+        if (run.Json)
+        {
+            await run.WriteJsonAsync(shutdown);
+            return;
+        }
+        var mail = shutdown.Mail is not { } m ? "not sent yet"
+            : m.State == "Failed" ? $"failed {m.Attempts} time(s): {m.LastError}" + (m.NextAttemptAt is { } next ? $" next try {next:u}" : " no more tries")
+            : m.State == "Sent" ? $"sent {m.SentAt:u}"
+            : m.State;
+        run.Write(Invocation.Details(
+            ("State", shutdown.State),
+            ("Scheduled", shutdown.ScheduledFor.ToString("u", CultureInfo.InvariantCulture)),
+            ("Shuts down", shutdown.State == "Skipped" ? "skipped" : shutdown.ShutdownAt.ToString("u", CultureInfo.InvariantCulture)),
+            ("Notice at", shutdown.NoticeAt.ToString("u", CultureInfo.InvariantCulture)),
+            ("Notice email", mail)));
+    }
+
+    private static Command PricingCommand(Terminal terminal, CommonOptions options, Func<Option<string>> labOption)
+    {
+        var pricingLab = labOption();
+        var vmPrice = new Option<string[]>("--vm-price") { Description = "A VM pricing tier's price per day, as TIER=PRICE, e.g. Standard_B2s=0.99 (repeat for more)", HelpName = "TIER=PRICE", AllowMultipleArgumentsPerToken = false };
+        var otherPrice = new Option<decimal?>("--other-vm-price") { Description = "The price per day of the tiers not listed", HelpName = "PRICE" };
+        var diskPrice = new Option<string[]>("--disk-price") { Description = "A disk type's price per GiB and month, as Standard=0.05 or Premium=0.15 (repeat for both)", HelpName = "TYPE=PRICE", AllowMultipleArgumentsPerToken = false };
+        var pricing = new Command("pricing", "Show the lab's prices (costs accrue daily from them), or change some (lab admins)").With(pricingLab, vmPrice, otherPrice, diskPrice, options.Server, options.Output);
+        pricing.Handle(terminal, options, async (run, ct) =>
+        {
+            var lab = ParseLab(run.Value(pricingLab));
+            var vms = Prices(run.Value(vmPrice), "--vm-price");
+            var disks = Prices(run.Value(diskPrice), "--disk-price");
+            var other = run.Value(otherPrice);
+            using var connection = await run.ConnectAsync(signedIn: true, ct);
+            var resource = vms is null && disks is null && other is null
+                ? await connection.Client.GetLabAsync(lab.Subscription, lab.Group, lab.Name, ct)
+                : await connection.Client.UpdateLabAsync(lab.Subscription, lab.Group, lab.Name, new LabSettings(Pricing: new LabPricing(vms, other, disks)), ct);
+            var p = resource.Properties.Pricing!;
+            if (run.Json)
+            {
+                await run.WriteJsonAsync(p);
+                return ExitCodes.Success;
+            }
+            var table = Invocation.Table("Resource", "Price");
+            foreach (var (tier, price) in p.VirtualMachinePerDay ?? new Dictionary<string, decimal>())
+            {
+                Invocation.AddRow(table, "VM " + tier, price.ToString(CultureInfo.InvariantCulture) + " per day");
+            }
+            Invocation.AddRow(table, "VM, other tiers", (p.OtherVirtualMachinePerDay ?? 0).ToString(CultureInfo.InvariantCulture) + " per day");
+            foreach (var (type, price) in p.DiskPerGiBMonth ?? new Dictionary<string, decimal>())
+            {
+                Invocation.AddRow(table, type + " disk", price.ToString(CultureInfo.InvariantCulture) + " per GiB and month");
+            }
+            run.Write(table);
+            return ExitCodes.Success;
+        });
+        return pricing;
+    }
+
+    private static Dictionary<string, decimal>? Prices(string[]? values, string option)
+    {
+        if (values is not { Length: > 0 })
+        {
+            return null;
+        }
+        var prices = new Dictionary<string, decimal>(StringComparer.OrdinalIgnoreCase);
+        foreach (var value in values)
+        {
+            var eq = value.LastIndexOf('=');
+            if (eq <= 0 || !decimal.TryParse(value[(eq + 1)..], NumberStyles.Number, CultureInfo.InvariantCulture, out var price))
+            {
+                throw CliException.Usage($"{option} is NAME=PRICE with a number such as 0.99.");
+            }
+            prices[value[..eq].Trim()] = price;
+        }
+        return prices;
     }
 
     private static async Task<int> ChangeScheduleAsync(Invocation run, string? labId, string? vm, string time, int? notice, string? zone, CancellationToken ct)
@@ -427,11 +545,11 @@ internal static class LabCommands
             await run.WriteNothingAsync("No disks.");
             return;
         }
-        var table = Invocation.Table("Name", "Size (GB)", "Type", "Attached to", "Blob");
+        var table = Invocation.Table("Name", "Size (GB)", "Type", "Attached to", "Blob", "Status");
         foreach (var d in disks)
         {
             var p = d.Properties;
-            Invocation.AddRow(table, d.Name, p.DiskSizeGiB.ToString(CultureInfo.InvariantCulture), p.DiskType, p.LeasedByLabVmId?.Split('/')[^1] ?? "", p.DiskBlobName);
+            Invocation.AddRow(table, d.Name, p.DiskSizeGiB.ToString(CultureInfo.InvariantCulture), p.DiskType, p.LeasedByLabVmId?.Split('/')[^1] ?? "", p.DiskBlobName, p.Status);
         }
         run.Write(table);
     }

@@ -26,6 +26,9 @@ internal static class ServeCommands
         var adminPassword = new Option<string?>("--admin-password") { Description = "The operator's password [default: $LETHE_ADMIN_PASSWORD, which is safer: a command line is visible to every user of the machine]", HelpName = "PASSWORD" };
         var command = database.AddTo(new Command("serve", "Run the Lethe server: API, portal, health checks and workers"))
             .With(urls, demo, adminEmail, adminPassword);
+        // Any other setting as ASP.NET Core's command line takes it: `--Lethe:Smtp:Host=mail.example.test` or
+        // `--Lethe:Smtp:Host mail.example.test`. A word that is not a configuration key is still an error.
+        command.TreatUnmatchedTokensAsErrors = false;
         command.Handle(terminal, options, async (run, ct) =>
         {
             // The options become configuration, so they override appsettings and Lethe__ variables as command lines do.
@@ -47,6 +50,8 @@ internal static class ServeCommands
             {
                 Set("Lethe:Demo", "true");
             }
+            // After the options, so that a setting given both ways is the explicit one.
+            configuration.AddRange(ConfigurationArguments(run.Parse.UnmatchedTokens));
 
             var started = new StrongBox<bool>();
             await using var app = await LetheServer.BuildAsync([.. configuration], builder => Defaults(builder, started), ct);
@@ -58,6 +63,40 @@ internal static class ServeCommands
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// The words after the options that set configuration keys, normalized to `--Key=Value`. A key names a
+    /// section (`Lethe:Smtp:Host`, `Logging:LogLevel:Default`, `Kestrel:Limits:MaxRequestBodySize`), so that a
+    /// mistyped option (`--demoo`) is reported instead of silently becoming a setting.
+    internal static List<string> ConfigurationArguments(IReadOnlyList<string> tokens)
+    {
+        var arguments = new List<string>();
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var token = tokens[i];
+            var body = token.StartsWith("--", StringComparison.Ordinal) ? token[2..] : null;
+            var equals = body?.IndexOf('=', StringComparison.Ordinal) ?? -1;
+            var key = equals >= 0 ? body![..equals] : body;
+            if (string.IsNullOrEmpty(key) || !key.Contains(':', StringComparison.Ordinal) || key.StartsWith(':') || key.EndsWith(':') || key.Any(char.IsWhiteSpace))
+            {
+                throw CliException.Usage(
+                    $"Unrecognized command or argument '{(token.Length > 80 ? token[..80] + "…" : token)}'.",
+                    "Settings are given as --Section:Key=value (for example --Lethe:Smtp:Host=mail.example.test); run 'lethe serve --help' for the options.");
+            }
+            if (equals >= 0)
+            {
+                arguments.Add(token);
+            }
+            else if (i + 1 < tokens.Count && !tokens[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                arguments.Add($"--{key}={tokens[++i]}");
+            }
+            else
+            {
+                throw CliException.Usage($"The setting --{key} has no value.", $"Give it as --{key}=value.");
+            }
+        }
+        return arguments;
     }
 
     /// What `lethe serve` does unless configured otherwise: listen on loopback only, and keep the

@@ -119,7 +119,87 @@ internal static class WorkspaceCommands
         });
 
         return Cli.Group("workspace", "Machine learning workspaces: create, delete, recover, members and assets",
-            list, show, create, delete, recover, Members(terminal, options), Assets(terminal, options));
+            list, show, create, delete, recover, Members(terminal, options), Assets(terminal, options), Storage(terminal, options));
+    }
+
+    /// `lethe workspace storage ls|download|delete`: the workspace's storage account, job history documents included (seed 001).
+    private static Command Storage(Terminal terminal, CommonOptions options)
+    {
+        var listT = new Target();
+        var prefix = new Argument<string?>("PREFIX") { Description = "Only blobs whose path starts with this, e.g. azureml/ or datasets/", Arity = ArgumentArity.ZeroOrOne };
+        var list = new Command("ls", "List the blobs in the workspace's storage (job history documents are under azureml/)") { prefix }
+            .With([.. listT.All, options.Server, options.Output]);
+        list.Handle(terminal, options, async (run, ct) =>
+        {
+            using var connection = await run.ConnectAsync(signedIn: true, ct);
+            var (s, g, w) = listT.Of(run);
+            var blobs = await connection.Client.ListStorageAsync(s, g, w, run.Value(prefix), ct);
+            if (run.Json)
+            {
+                await run.WriteJsonAsync(blobs);
+                return ExitCodes.Success;
+            }
+            if (blobs.Count == 0)
+            {
+                await run.WriteNothingAsync("No blobs.");
+                return ExitCodes.Success;
+            }
+            var table = Invocation.Table("Path", "Size", "Modified");
+            foreach (var b in blobs)
+            {
+                Invocation.AddRow(table, b.Path, b.Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), b.LastModified.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            run.Write(table);
+            return ExitCodes.Success;
+        });
+
+        Argument<string> BlobPath() => new("PATH") { Description = "The blob's path, e.g. azureml/ExperimentRun/dcid.JOB-ID/history.json" };
+
+        var downloadT = new Target();
+        var downloadPath = BlobPath();
+        var dest = new Option<string?>("--dest", "-d") { Description = "The file to write (default: the blob's name)", HelpName = "FILE" };
+        var download = new Command("download", "Download a blob of the workspace's storage, with progress") { downloadPath }
+            .With([.. downloadT.All, dest, options.Server, options.Output]);
+        download.Handle(terminal, options, async (run, ct) =>
+        {
+            using var connection = await run.ConnectAsync(signedIn: true, ct);
+            var (s, g, w) = downloadT.Of(run);
+            var blob = run.Value(downloadPath)!;
+            var file = run.Value(dest) ?? blob[(blob.LastIndexOf('/') + 1)..];
+            using var response = await connection.Client.DownloadFromStorageAsync(s, g, w, blob, ct);
+            var written = await SaveAsync(run, response, file, 0, $"Downloading {blob}", ct);
+            await WriteSavedAsync(run, file, written, null);
+            return ExitCodes.Success;
+        });
+
+        var deleteT = new Target();
+        var deletePath = BlobPath();
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation of a permanent delete (job files under azureml/)" };
+        var delete = new Command("delete", "Delete a blob: data is soft-deleted; job files (under azureml/) are deleted for good, and a job whose history document is deleted is kept without it") { deletePath }
+            .With([.. deleteT.All, yes, options.Server, options.Output]);
+        delete.Handle(terminal, options, async (run, ct) =>
+        {
+            using var connection = await run.ConnectAsync(signedIn: true, ct);
+            var (s, g, w) = deleteT.Of(run);
+            var blob = run.Value(deletePath)!;
+            if (blob.StartsWith("azureml/", StringComparison.Ordinal) && !run.Value(yes) && !run.Json)
+            {
+                if (!terminal.IsInteractive)
+                {
+                    throw CliException.Usage("Job files are deleted for good: confirm it with --yes.");
+                }
+                await run.WriteLineAsync($"Delete {blob} for good? This cannot be undone. Type 'yes' to confirm:");
+                if (!string.Equals((await terminal.In.ReadLineAsync(ct))?.Trim(), "yes", StringComparison.Ordinal))
+                {
+                    throw new CliException("Not confirmed; nothing was deleted.");
+                }
+            }
+            await connection.Client.DeleteFromStorageAsync(s, g, w, blob, ct);
+            await run.WriteLineAsync($"Deleted {blob}.");
+            return ExitCodes.Success;
+        });
+
+        return Cli.Group("storage", "The workspace's storage: list, download and delete blobs, job history documents included", list, download, delete);
     }
 
     private static Option[] ShowOptions(Target t) => t.All;
@@ -238,10 +318,11 @@ internal static class WorkspaceCommands
                 await run.WriteJsonAsync(jobs);
                 return ExitCodes.Success;
             }
-            var table = Invocation.Table("Job ID", "Experiment", "Status", "Submitted", "Archived");
+            var table = Invocation.Table("Job ID", "Experiment", "Status", "Submitted", "Archived", "History document");
             foreach (var j in jobs)
             {
-                Invocation.AddRow(table, j.JobId, j.ExperimentName, j.Status, j.SubmittedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture), j.Archived ? "yes" : "");
+                Invocation.AddRow(table, j.JobId, j.ExperimentName, j.Status, j.SubmittedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture), j.Archived ? "yes" : "",
+                    j.HasHistoryDocument ? "yes" : "deleted");
             }
             run.Write(table);
             return ExitCodes.Success;
@@ -378,7 +459,7 @@ internal static class WorkspaceCommands
     private static Task WriteSavedAsync(Invocation run, string file, long bytes, int? entries)
         => run.Json
             ? run.WriteJsonAsync(new { file = Path.GetFullPath(file), bytes, entries })
-            : run.WriteLineAsync($"Saved {Path.GetFullPath(file)} ({bytes:N0} bytes{(entries is { } n ? $", {n} artifacts" : "")}).");
+            : run.WriteLineAsync($"Saved {Path.GetFullPath(file)} ({bytes:N0} bytes{(entries is { } n ? $", {n} {(n == 1 ? "artifact" : "artifacts")}" : "")}).");
 
     private static async Task WriteWorkspacesAsync(Invocation run, List<WorkspaceResource> items, string? none)
     {

@@ -101,6 +101,12 @@ public static class AccessEndpoints
         {
             return Problems.Denied(decision, "The role assignment", Right.ManageAccess);
         }
+        // A member's assignment goes with the member (decision 0070): deleted alone, the member list would name
+        // someone without access. Sought by the principal's index.
+        if (await db.WorkspaceMembers.AnyAsync(m => m.PrincipalId == assignment.PrincipalId && m.RoleAssignmentId == id, ct))
+        {
+            return Problems.Conflict("This role assignment is a workspace membership: remove the member instead (DELETE .../members/{principalId}).");
+        }
         db.RoleAssignments.Remove(assignment);
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();

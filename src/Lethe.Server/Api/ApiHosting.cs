@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Lethe.Resources;
 using Lethe.Server.Hosting;
@@ -13,7 +12,10 @@ internal static class ApiHosting
     {
         var services = builder.Services;
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
-            ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier);
+        {
+            ctx.ProblemDetails.Extensions["traceId"] = ctx.HttpContext.TraceIdentifier;
+            RequestProblems.Sanitize(ctx.ProblemDetails, ctx.HttpContext);
+        });
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o =>
         {
@@ -32,7 +34,8 @@ internal static class ApiHosting
         }));
         services.AddPersonalDataMap();
         services.AddHealthChecks()
-            .AddDbContextCheck<LetheDb>("database", tags: ["ready"]);
+            .AddDbContextCheck<LetheDb>("database", tags: ["ready"])
+            .AddCheck<NoticeMailHealthCheck>(NoticeMailHealthCheck.Name, tags: ["ready"]);
     }
 
     public static void UseLetheApi(this WebApplication app)
@@ -46,6 +49,8 @@ internal static class ApiHosting
         app.UseAuthentication();
         app.UseSessionCheck();
         app.UseAuthorization();
+        // Every module's successful signed-in actions are recorded (seed 000's telemetry of user interactions).
+        app.Use(TelemetryEndpoints.RecordAsync);
     }
 
     /// A browser navigating: it names text/html among what it accepts. The SDK, the CLI and scripts
@@ -68,16 +73,21 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             LogUnhandled(log, exception.GetType().Name, httpContext.TraceIdentifier, exception);
             return false; // re-executed at /error, the portal's page
         }
+        if (RequestProblems.From(exception) is { } requestProblem)
+        {
+            httpContext.Response.StatusCode = requestProblem.Status ?? StatusCodes.Status400BadRequest;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = requestProblem, Exception = null });
+        }
         var (status, title, detail) = exception switch
         {
-            BadHttpRequestException bad when bad.InnerException is JsonException json
-                => (bad.StatusCode, "The request body is not valid JSON.", JsonProblem(json)),
-            BadHttpRequestException bad => (bad.StatusCode, "The request is malformed.", bad.Message),
             ResourceIdFormatException bad => (StatusCodes.Status400BadRequest, "The resource ID is malformed.", bad.Message),
             // Identity's own endpoints parse the user ID and the base64url code themselves (confirmEmail).
             FormatException when OriginalPath(httpContext).StartsWithSegments("/identity", StringComparison.OrdinalIgnoreCase)
                 => (StatusCodes.Status400BadRequest, "The request is malformed.", "A user ID or code in the request is not in the form Lethe issues (a user ID is a GUID; a code is the one sent by email)."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "The client closed the request.", null),
+            // Lost a race that the database arbitrated (decision 0070): the other request's write stands.
+            _ when DatabaseConflict.Is(exception)
+                => (StatusCodes.Status409Conflict, "Conflict.", "Another request changed the same resource at the same time; read it again and retry if still needed."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred.", "The error was logged with the trace ID."),
         };
         if (status >= 500)
@@ -96,9 +106,6 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     // The handler runs with the request re-pointed at the error path; the feature keeps the one that failed.
     private static PathString OriginalPath(HttpContext context)
         => context.Features.Get<IExceptionHandlerPathFeature>()?.Path is { } path ? new PathString(path) : context.Request.Path;
-
-    // System.Text.Json's message names the path and position, never the value.
-    private static string JsonProblem(JsonException json) => json.Path is null ? json.Message : $"{json.Message}";
 
     [LoggerMessage(LogLevel.Error, "Unhandled {ExceptionType} in request {TraceId}")]
     private static partial void LogUnhandled(ILogger log, string exceptionType, string traceId, Exception exception);

@@ -14,11 +14,53 @@ public static class IdentityEndpoints
     public static void MapLetheIdentity(this WebApplication app)
     {
         // ASP.NET Core Identity's own endpoints: /identity/register, /identity/login (bearer tokens), /identity/refresh, ...
-        app.MapGroup("/identity").WithTags("Identity").MapIdentityApi<LetheUser>();
+        // Oversized values are refused before anything else; registration is gated by `Lethe:Identity:Registration`
+        // before Identity sees the request; a 2FA setup that lost a race to another answers 409, not a key it did not store.
+        app.MapGroup("/identity").WithTags("Identity")
+            .AddEndpointFilter(BoundedInputAsync)
+            .AddEndpointFilter(AccountEndpoints.RegistrationGateAsync)
+            .AddEndpointFilter(TwoFactorKeyCheck.FilterAsync)
+            .MapIdentityApi<LetheUser>();
+        app.MapAccountEndpoints();
 
         var me = app.MapGroup("/me").RequireAuthorization().WithTags("Identity");
         me.MapGet("", GetMeAsync).WithName("GetMe");
         me.MapPatch("", UpdateMeAsync).WithName("UpdateMe");
+    }
+
+    /// An email address longer than Identity stores (256).
+    public const int MaxEmailLength = 256;
+
+    /// Passwords, codes and refresh tokens: far longer than any Lethe issues or accepts.
+    public const int MaxSecretLength = 4096;
+
+    // Identity's endpoints answer 200 to an unknown email (forgotPassword, resendConfirmationEmail) so that
+    // they do not tell who has an account. An address too long for any account is refused in words instead,
+    // and no value of unbounded length reaches Identity (nor is echoed back by its validation).
+    private static async ValueTask<object?> BoundedInputAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        foreach (var argument in context.Arguments)
+        {
+            if (argument is null || argument.GetType().Namespace != "Microsoft.AspNetCore.Identity.Data")
+            {
+                continue;
+            }
+            foreach (var property in argument.GetType().GetProperties())
+            {
+                if (property.PropertyType != typeof(string) || property.GetValue(argument) is not string value)
+                {
+                    continue;
+                }
+                var field = char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
+                var isEmail = property.Name.EndsWith("Email", StringComparison.Ordinal);
+                var max = isEmail ? MaxEmailLength : MaxSecretLength;
+                if (value.Length > max)
+                {
+                    return Problems.Invalid(field, $"'{field}' has at most {max} characters.");
+                }
+            }
+        }
+        return await next(context);
     }
 
     public static async Task<Results<Ok<Me>, ProblemHttpResult>> GetMeAsync(ClaimsPrincipal principal, LetheDb db, AuthorIds authorIds, CancellationToken ct)

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Lethe.Server.Api;
 
 /// The status of long work: what a 202's Azure-AsyncOperation header points at.
-public static class OperationEndpoints
+public static partial class OperationEndpoints
 {
     public const string Path = "/operations";
 
@@ -103,7 +103,8 @@ public static class OperationEndpoints
             JobState.Cancelled => OperationStates.Canceled,
             _ => OperationStates.InProgress,
         };
-        var error = job.State == JobState.Failed ? new OperationError("OperationFailed", job.Error ?? "The operation failed.") : null;
+        var lastError = ForClient(job.Error);
+        var error = job.State == JobState.Failed ? new OperationError("OperationFailed", lastError ?? "The operation failed.") : null;
         JsonElement? result = job.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(job.Result);
         // A pending job that has run before waits for its next try (after an error, or a worker that was
         // stopped); a running one whose worker died waits out its lease.
@@ -114,8 +115,23 @@ public static class OperationEndpoints
             _ => null,
         };
         return new OperationStatus($"{Path}/{job.Id}", job.Id.ToString(), status, job.Progress, job.StartedAt, job.CompletedAt, error, result,
-            job.Attempt, job.Error, next);
+            job.Attempt, lastError, next);
     }
+
+    /// The stored error names exception types for the operator (and the log has the whole exception);
+    /// whoever asked for the operation reads the messages only: "export failed (disk full)".
+    internal static string? ForClient(string? error)
+    {
+        if (error is null)
+        {
+            return null;
+        }
+        var parts = error.Split(" ---> ", StringSplitOptions.RemoveEmptyEntries).Select(p => ExceptionType().Replace(p, "").Trim()).ToList();
+        return parts.Count == 1 ? parts[0] : $"{parts[0]} ({string.Join("; ", parts.Skip(1))})";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:[\w.]+\.)?\w*Exception: ")]
+    private static partial System.Text.RegularExpressions.Regex ExceptionType();
 
     /// The 202 answer to a request that started long work, as Azure Resource Manager gives it.
     public static AcceptedAtRoute<OperationStatus> Accepted(HttpContext context, Job job)

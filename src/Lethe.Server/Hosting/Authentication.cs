@@ -73,6 +73,22 @@ internal static class Authentication
         }
         services.AddAuthorization();
         services.AddSingleton<AuthorIds>();
+
+        // Who may have an account: Closed unless configured; a demo (`Lethe:Demo`) is Open unless configured.
+        var identity = builder.Configuration.GetSection(RegistrationOptions.Section);
+        services.AddOptions<RegistrationOptions>().Bind(identity)
+            .PostConfigure(o =>
+            {
+                if (identity[nameof(RegistrationOptions.Registration)] is null && builder.Configuration.GetValue<bool>("Lethe:Demo"))
+                {
+                    o.Registration = RegistrationMode.Open;
+                }
+            })
+            .Validate(o => o.Registration != RegistrationMode.Domains || o.DomainSet.Count > 0, "Lethe:Identity:Registration is Domains but Lethe:Identity:Domains lists no domain.")
+            .Validate(o => o.InvitationDays is > 0 and <= 365, "Lethe:Identity:InvitationDays is between 1 and 365.")
+            .ValidateOnStart();
+        services.AddScoped<Invitations>();
+        services.AddSingleton<Lethe.Mail.Mailer>();
     }
 
     internal static string SelectScheme(HttpContext context, bool externalConfigured)

@@ -21,6 +21,7 @@ internal static class PortalHosting
                 o.Conventions.AllowAnonymousToPage("/Account/Login");
                 o.Conventions.AllowAnonymousToPage("/Account/Logout");
                 o.Conventions.AllowAnonymousToPage("/Account/Denied");
+                o.Conventions.AllowAnonymousToPage("/Account/Invitation");
                 o.Conventions.AllowAnonymousToPage("/Error");
             })
             // The pages are compiled into this assembly, which is not the entry assembly under `lethe serve` or a test host.

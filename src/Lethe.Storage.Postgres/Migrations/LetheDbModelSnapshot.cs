@@ -231,6 +231,59 @@ namespace Lethe.Storage.Postgres.Migrations
                     b.ToTable("DeploymentSecrets");
                 });
 
+            modelBuilder.Entity("Lethe.Identity.Invitation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("AcceptedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("AcceptedBy")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("InvitedBy")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AcceptedBy");
+
+                    b.HasIndex("CodeHash")
+                        .IsUnique();
+
+                    b.HasIndex("Email");
+
+                    b.HasIndex("InvitedBy");
+
+                    b.ToTable("Invitations");
+                });
+
             modelBuilder.Entity("Lethe.Identity.LetheUser", b =>
                 {
                     b.Property<Guid>("Id")
@@ -522,6 +575,9 @@ namespace Lethe.Storage.Postgres.Migrations
                     b.Property<DateTimeOffset?>("NotificationEmailRemovedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("PricesJson")
+                        .HasColumnType("text");
+
                     b.Property<string>("RemovedNotificationEmail")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -658,6 +714,10 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasIndex("LabId", "NameKey");
 
+                    b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabDisks_LiveName")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
+
                     b.ToTable("LabDisks");
                 });
 
@@ -672,6 +732,21 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.Property<DateTimeOffset?>("EmailSentAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("MailAttempts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("MailLastError")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset?>("MailNextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("MailState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
 
                     b.Property<DateTimeOffset>("ScheduledFor")
                         .HasColumnType("timestamp with time zone");
@@ -696,6 +771,8 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
+
+                    b.HasIndex("MailState", "MailNextAttemptAt");
 
                     b.HasIndex("State", "ShutdownAt");
 
@@ -801,6 +878,10 @@ namespace Lethe.Storage.Postgres.Migrations
                     b.HasIndex("RemovedNotificationEmail");
 
                     b.HasIndex("LabId", "NameKey");
+
+                    b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabVirtualMachines_LiveName")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("LabVirtualMachines");
                 });
@@ -1085,6 +1166,8 @@ namespace Lethe.Storage.Postgres.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<DateTimeOffset?>("HistoryDocumentDeletedAt")
+                        .HasColumnType("timestamp with time zone");
                     b.Property<Guid>("Incarnation")
                         .HasColumnType("uuid");
 

@@ -225,6 +225,59 @@ namespace Lethe.Storage.Sqlite.Migrations
                     b.ToTable("DeploymentSecrets");
                 });
 
+            modelBuilder.Entity("Lethe.Identity.Invitation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("AcceptedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("AcceptedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("InvitedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AcceptedBy");
+
+                    b.HasIndex("CodeHash")
+                        .IsUnique();
+
+                    b.HasIndex("Email");
+
+                    b.HasIndex("InvitedBy");
+
+                    b.ToTable("Invitations");
+                });
+
             modelBuilder.Entity("Lethe.Identity.LetheUser", b =>
                 {
                     b.Property<Guid>("Id")
@@ -514,6 +567,9 @@ namespace Lethe.Storage.Sqlite.Migrations
                     b.Property<long?>("NotificationEmailRemovedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("PricesJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("RemovedNotificationEmail")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -650,6 +706,10 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasIndex("LabId", "NameKey");
 
+                    b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabDisks_LiveName")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
+
                     b.ToTable("LabDisks");
                 });
 
@@ -664,6 +724,21 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.Property<long?>("EmailSentAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int>("MailAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MailLastError")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("MailNextAttemptAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MailState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
 
                     b.Property<long>("ScheduledFor")
                         .HasColumnType("INTEGER");
@@ -688,6 +763,8 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
+
+                    b.HasIndex("MailState", "MailNextAttemptAt");
 
                     b.HasIndex("State", "ShutdownAt");
 
@@ -793,6 +870,10 @@ namespace Lethe.Storage.Sqlite.Migrations
                     b.HasIndex("RemovedNotificationEmail");
 
                     b.HasIndex("LabId", "NameKey");
+
+                    b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabVirtualMachines_LiveName")
+                        .IsUnique()
+                        .HasFilter("\"DeletedAt\" IS NULL");
 
                     b.ToTable("LabVirtualMachines");
                 });
@@ -1077,6 +1158,8 @@ namespace Lethe.Storage.Sqlite.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("HistoryDocumentDeletedAt")
+                        .HasColumnType("INTEGER");
                     b.Property<Guid>("Incarnation")
                         .HasColumnType("TEXT");
 

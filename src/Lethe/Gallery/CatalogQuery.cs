@@ -160,7 +160,8 @@ public sealed class CatalogQuery
         }
         catch (ODataException e)
         {
-            return (null, current, e.Message);
+            // The parser names the model's types by their EDM namespace; a client knows them as "Entity" and "Author".
+            return (null, current, e.Message.Replace("Lethe.Catalog.", "", StringComparison.Ordinal));
         }
         catch (CatalogQueryException e)
         {

@@ -23,7 +23,15 @@ public enum WriteOutcome
 /// answers, even if the request was cancelled meanwhile (CancellationToken.None): the change is committed.
 public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalog catalog, IOptions<GalleryOptions> options, TimeProvider clock)
 {
-    /// The signed-in user's author profile, made on first use from the account's email and name.
+    /// The public name of someone who has set no display name: never anything derived from their email.
+    public const string AnonymousName = "Anonymous author";
+
+    /// The signed-in user's author profile if they have one; looking never makes one.
+    public Task<GalleryAuthor?> FindAuthorAsync(Guid userId, CancellationToken ct)
+        => db.GalleryAuthors.AsNoTracking().FirstOrDefaultAsync(a => a.UserId == userId, ct);
+
+    /// The signed-in user's author profile, made by the first author action (publishing, a token) from the account's
+    /// display name. It becomes public (`GET /catalog/users/{id}`) only with the first published item.
     public async Task<GalleryAuthor?> AuthorForAsync(Guid userId, CancellationToken ct)
     {
         var existing = await db.GalleryAuthors.FirstOrDefaultAsync(a => a.UserId == userId, ct);
@@ -37,7 +45,7 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
             return null;
         }
         var id = await authorIds.ForAsync(email, ct);
-        var name = string.IsNullOrWhiteSpace(user.DisplayName) ? email[..email.IndexOf('@', StringComparison.Ordinal)] : user.DisplayName.Trim();
+        var name = PublicNameOf(user);
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var author = new GalleryAuthor
@@ -61,6 +69,13 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         }
         await catalog.ChangedAsync(CancellationToken.None);
         return author;
+    }
+
+    /// The name an author profile shows: the account's display name, else <see cref="AnonymousName"/>.
+    public static string PublicNameOf(LetheUser user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return string.IsNullOrWhiteSpace(user.DisplayName) ? AnonymousName : user.DisplayName.Trim();
     }
 
     public async Task<(WriteOutcome Outcome, GalleryEntity? Entity)> PublishAsync(Guid userId, PublishRequest request, CancellationToken ct)

@@ -41,6 +41,10 @@ public abstract partial class RecurringJob(LetheDb db, TimeProvider clock, ILogg
 
     public abstract TimeSpan Interval { get; }
 
+    /// Set by a sweep that knows when its next work falls due (a notice, a shutdown): the next run is
+    /// brought forward to then, if that is sooner than <see cref="Interval"/>.
+    protected DateTimeOffset? NextDue { get; set; }
+
     /// One sweep; returns the job's result (JSON). Must be idempotent: a worker that dies mid-sweep
     /// leaves the run to another, which sweeps again.
     protected abstract Task<string> SweepAsync(CancellationToken ct);
@@ -56,6 +60,13 @@ public abstract partial class RecurringJob(LetheDb db, TimeProvider clock, ILogg
         try
         {
             context.SetResult(await SweepAsync(ct));
+            if (NextDue is { } due)
+            {
+                var now = Clock.GetUtcNow();
+                var at = due > now ? due : now;
+                await Db.Jobs.Where(j => j.Id == next && j.State == JobState.Pending && j.RunAfter > at)
+                    .ExecuteUpdateAsync(set => set.SetProperty(j => j.RunAfter, at), ct);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException and not LeaseLostException)
         {

@@ -48,7 +48,8 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
     public static string HashToken(string token)
         => Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
 
-    public sealed record Counts(int Notices, int EmailsSent, int ShutDown);
+    /// <paramref name="NextDue"/>: when the next notice, email retry or shutdown falls due (the next run then).
+    public sealed record Counts(int Notices, int EmailsSent, int ShutDown, DateTimeOffset? NextDue = null);
 
     protected override async Task<string> SweepAsync(CancellationToken ct)
         => JsonSerializer.Serialize(await RunAsync(Clock.GetUtcNow(), ct), JobQueue.Json);
@@ -56,16 +57,34 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
     /// VMs considered per query: the sweep's memory is one page, however many VMs have a schedule.
     internal const int PageSize = 500;
 
-    /// One run: notices that are due, then shutdowns that are due. Each VM is one record: a VM whose
-    /// notice or shutdown keeps failing is set aside and reported, and the other VMs go on.
+    /// Attempts to send one notice's email; after them it is shown as failed with no next try.
+    public const int MaxMailAttempts = 6;
+
+    /// One run: notices that are due, failed emails whose next try is due, then shutdowns that are due.
+    /// Each VM is one record: a VM whose notice or shutdown keeps failing is set aside and reported, and
+    /// the other VMs go on. The run also finds when the next notice, retry or shutdown is due, and the
+    /// next run is brought forward to that moment (<see cref="RecurringJob.NextDue"/>): a notice goes out
+    /// its lab's minutes before the shutdown, not at the next minute's run.
     public async Task<Counts> RunAsync(DateTimeOffset now, CancellationToken ct)
     {
         var notices = 0;
         var sent = 0;
+        DateTimeOffset? nextDue = null;
+        void Due(DateTimeOffset at) => nextDue = nextDue is { } d && d <= at ? d : at;
         var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
         // Keyset paging on the primary key: each page is an index range, and no page depends on the
         // notices added before it (the filter does not involve them).
         var labs = new Dictionary<Guid, (Lab Lab, TimeZoneInfo Zone)>();
+        async Task<(Lab Lab, TimeZoneInfo Zone)> LabAsync(Guid labId, CancellationToken token)
+        {
+            if (!labs.TryGetValue(labId, out var labAndZone))
+            {
+                var found = await Db.Labs.AsNoTracking().FirstAsync(l => l.Id == labId, token);
+                labAndZone = (found, TimeZoneInfo.FindSystemTimeZoneById(found.TimeZoneId));
+                labs[labId] = labAndZone;
+            }
+            return labAndZone;
+        }
         Guid? after = null;
         while (true)
         {
@@ -85,20 +104,23 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
             {
                 await TryRecordAsync(vm.Id.ToString(), async token =>
                 {
-                    if (!labs.TryGetValue(vm.LabId, out var labAndZone))
+                    var (lab, zone) = await LabAsync(vm.LabId, token);
+                    var scheduled = NextShutdown((vm.ShutdownTime ?? lab.ShutdownTime)!.Value, zone, now);
+                    if (!NoticeDue(scheduled, lab.ShutdownNoticeMinutes, now))
                     {
-                        var found = await Db.Labs.AsNoTracking().FirstAsync(l => l.Id == vm.LabId, token);
-                        labAndZone = (found, TimeZoneInfo.FindSystemTimeZoneById(found.TimeZoneId));
-                        labs[vm.LabId] = labAndZone;
+                        Due(scheduled - TimeSpan.FromMinutes(lab.ShutdownNoticeMinutes));
+                        return;
                     }
-                    var (notified, mailed) = await NotifyAsync(vm, labAndZone.Lab, labAndZone.Zone, now, token);
+                    var (notified, mailed) = await NotifyAsync(vm, lab, scheduled, now, token);
                     notices += notified ? 1 : 0;
                     sent += mailed ? 1 : 0;
                 }, ct);
             }
             // The notices of this page are saved; tracking them further would grow with the lab.
             Db.ChangeTracker.Clear();
+            labs.Clear();
         }
+        sent += await RetryMailAsync(now, setAside, LabAsync, ct);
         // Due shutdowns, notified or postponed ones whose time has come: two set-based statements; if they fail,
         // one VM at a time, so that a VM that cannot be shut down is set aside and the others are.
         var due = Db.LabShutdownNotices
@@ -129,18 +151,28 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
                 shutDown += done ? 1 : 0;
             }
         }
-        return new Counts(notices, sent, shutDown);
+        // The next shutdown and the next retry of a failed email: one index seek each.
+        var open = Db.LabShutdownNotices.Where(n => n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed);
+        if (await open.Where(n => n.ShutdownAt > now).OrderBy(n => n.ShutdownAt).Select(n => (DateTimeOffset?)n.ShutdownAt).FirstOrDefaultAsync(ct) is { } nextShutdown)
+        {
+            Due(nextShutdown);
+        }
+        if (await open.Where(n => n.MailState == NoticeMailState.Failed && n.MailNextAttemptAt != null).OrderBy(n => n.MailNextAttemptAt).Select(n => n.MailNextAttemptAt).FirstOrDefaultAsync(ct) is { } nextRetry)
+        {
+            Due(nextRetry);
+        }
+        NextDue = nextDue;
+        return new Counts(notices, sent, shutDown, nextDue);
     }
 
-    private async Task<(bool Notified, bool Mailed)> NotifyAsync(LabVirtualMachine vm, Lab lab, TimeZoneInfo zone, DateTimeOffset now, CancellationToken ct)
+    private async Task<(bool Notified, bool Mailed)> NotifyAsync(LabVirtualMachine vm, Lab lab, DateTimeOffset scheduled, DateTimeOffset now, CancellationToken ct)
     {
-        var scheduled = NextShutdown((vm.ShutdownTime ?? lab.ShutdownTime)!.Value, zone, now);
-        if (!NoticeDue(scheduled, lab.ShutdownNoticeMinutes, now)
-            || await Db.LabShutdownNotices.AnyAsync(n => n.VmId == vm.Id && n.ScheduledFor == scheduled, ct))
+        if (await Db.LabShutdownNotices.AnyAsync(n => n.VmId == vm.Id && n.ScheduledFor == scheduled, ct))
         {
             return (false, false);
         }
-        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+        var to = NotificationEmails.For(lab, vm);
+        var token = ShutdownNotices.NewToken();
         var notice = new LabShutdownNotice
         {
             Id = Guid.CreateVersion7(now),
@@ -150,37 +182,117 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
             State = ShutdownNoticeState.Notified,
             TokenHash = HashToken(token),
             CreatedAt = now,
+            MailState = to is null ? NoticeMailState.NoAddress : mail.Enabled ? NoticeMailState.Pending : NoticeMailState.NoMailServer,
         };
         Db.LabShutdownNotices.Add(notice);
         await Db.SaveChangesAsync(ct);
-        var to = NotificationEmails.For(lab, vm);
-        if (to is null || !mail.Enabled)
+        if (notice.MailState == NoticeMailState.NoMailServer)
         {
-            return (true, false);
+            LogNoMailServer(Logger, vm.Id);
         }
+        return (true, notice.MailState == NoticeMailState.Pending && await SendAsync(notice, to!, lab, vm, token, now, ct));
+    }
+
+    /// Failed emails whose next try is due, while their shutdown is ahead: each with a new link (the old
+    /// one never reached anybody).
+    private async Task<int> RetryMailAsync(DateTimeOffset now, List<Guid> setAside, Func<Guid, CancellationToken, Task<(Lab Lab, TimeZoneInfo Zone)>> labOf, CancellationToken ct)
+    {
+        var sent = 0;
+        var retries = await Db.LabShutdownNotices.AsNoTracking()
+            .Where(n => n.MailState == NoticeMailState.Failed && n.MailNextAttemptAt != null && n.MailNextAttemptAt <= now
+                && (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed) && !setAside.Contains(n.VmId))
+            .OrderBy(n => n.MailNextAttemptAt).Select(n => new { n.Id, n.VmId }).Take(PageSize).ToListAsync(ct);
+        foreach (var retry in retries)
+        {
+            await TryRecordAsync(retry.VmId.ToString(), async token =>
+            {
+                var notice = await Db.LabShutdownNotices.FirstAsync(n => n.Id == retry.Id, token);
+                var vm = await Db.LabVirtualMachines.AsNoTracking().FirstAsync(v => v.Id == notice.VmId, token);
+                var (lab, _) = await labOf(vm.LabId, token);
+                var to = NotificationEmails.For(lab, vm);
+                if (to is null || !mail.Enabled)
+                {
+                    notice.MailState = to is null ? NoticeMailState.NoAddress : NoticeMailState.NoMailServer;
+                    notice.MailNextAttemptAt = null;
+                    await Db.SaveChangesAsync(token);
+                    return;
+                }
+                var link = ShutdownNotices.NewToken();
+                notice.TokenHash = HashToken(link);
+                sent += await SendAsync(notice, to, lab, vm, link, now, token) ? 1 : 0;
+            }, ct);
+            Db.ChangeTracker.Clear();
+        }
+        return sent;
+    }
+
+    /// One attempt: the notice (tracked) records it, sent or failed with its next try.
+    private async Task<bool> SendAsync(LabShutdownNotice notice, string to, Lab lab, LabVirtualMachine vm, string token, DateTimeOffset now, CancellationToken ct)
+    {
+        notice.MailAttempts++;
         try
         {
-            await mail.SendAsync(mail.ComposeNotice(to, lab, vm, scheduled, token), ct);
-            notice.EmailSentAt = Clock.GetUtcNow();
+            await mail.SendAsync(mail.ComposeNotice(to, lab, vm, notice.ShutdownAt, token), ct);
+            notice.EmailSentAt = now;
+            notice.MailState = NoticeMailState.Sent;
+            notice.MailNextAttemptAt = null;
+            notice.MailLastError = null;
             await Db.SaveChangesAsync(ct);
-            return (true, true);
+            return true;
         }
-        catch (Exception e) when (e is MailKit.ServiceNotConnectedException or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or IOException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is MailKit.ServiceNotConnectedException or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or MailKit.Security.AuthenticationException or IOException or System.Net.Sockets.SocketException or TimeoutException)
         {
             // The shutdown still happens on time; the failure is logged by VM, never by address.
-            LogMailFailed(Logger, e, vm.Id);
-            return (true, false);
+            LogMailFailed(Logger, e, vm.Id, notice.MailAttempts);
+            notice.MailState = NoticeMailState.Failed;
+            notice.MailLastError = MailError(e);
+            notice.MailNextAttemptAt = NextMailAttempt(notice.MailAttempts, now, notice.ShutdownAt);
+            await Db.SaveChangesAsync(CancellationToken.None);
+            return false;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The auto-shutdown notice of VM {VmId} could not be sent.")]
-    private static partial void LogMailFailed(ILogger logger, Exception e, Guid vmId);
+    /// The decision: when a failed email is tried again (backoff from 10 s, doubling), or null when it is
+    /// not (attempts used up, or the shutdown would come first).
+    public static DateTimeOffset? NextMailAttempt(int attempts, DateTimeOffset now, DateTimeOffset shutdownAt)
+    {
+        if (attempts >= MaxMailAttempts)
+        {
+            return null;
+        }
+        var at = now + Backoff.For(attempts);
+        return at < shutdownAt ? at : null;
+    }
+
+    /// Why a send failed, in Lethe's words: the SMTP server's own text may repeat the address.
+    public static string MailError(Exception e) => e switch
+    {
+        MailKit.Net.Smtp.SmtpCommandException command => $"The SMTP server refused the message (status {(int)command.StatusCode}).",
+        MailKit.Security.AuthenticationException => "The SMTP server refused Lethe's user name or password.",
+        MailKit.Net.Smtp.SmtpProtocolException => "The SMTP server answered outside the protocol.",
+        _ => "The SMTP server could not be reached.",
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The auto-shutdown notice of VM {VmId} could not be sent (attempt {Attempt}).")]
+    private static partial void LogMailFailed(ILogger logger, Exception e, Guid vmId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The auto-shutdown notice of VM {VmId} is recorded but not emailed: no SMTP server is configured (Lethe:Smtp:Host). The VM's page in the portal shows it.")]
+    private static partial void LogNoMailServer(ILogger logger, Guid vmId);
 }
 
-/// What the notice's link lets its holder do: postpone (by a chosen time) or skip the one shutdown.
+/// What a notice lets its holder do: postpone the shutdown (by up to <see cref="MaxPostponeMinutes"/>
+/// after its scheduled time) or skip it. The link in the email acts by its token; the VM's owner and lab
+/// admins act from the VM's page (or its API) on the VM's pending shutdown.
 public static class ShutdownNotices
 {
+    /// How long a shutdown can be postponed, from its scheduled time: the API, the portal and docs/labs.md say the same.
+    public const int MinPostponeMinutes = 1;
+    public const int MaxPostponeMinutes = 240;
+
+    /// What the portal offers.
     public static readonly IReadOnlyList<int> PostponeChoices = [30, 60, 120, 240];
+
+    public static string PostponeLimits => $"minutes is between {MinPostponeMinutes} and {MaxPostponeMinutes} (4 hours) after the scheduled shutdown.";
 
     public enum Outcome
     {
@@ -188,7 +300,12 @@ public static class ShutdownNotices
         NotFound,
         AlreadyShutDown,
         InvalidMinutes,
+        /// A skipped shutdown stays skipped: postponing it would bring it back.
+        Skipped,
     }
+
+    public static string NewToken()
+        => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
 
     public static async Task<(LabShutdownNotice? Notice, LabVirtualMachine? Vm, Lab? Lab)> FindAsync(LetheDb db, string token, CancellationToken ct)
     {
@@ -198,7 +315,7 @@ public static class ShutdownNotices
             return (null, null, null);
         }
         var hash = AutoShutdown.HashToken(token);
-        var notice = await db.LabShutdownNotices.FirstOrDefaultAsync(n => n.TokenHash == hash, ct);
+        var notice = await db.LabShutdownNotices.AsNoTracking().FirstOrDefaultAsync(n => n.TokenHash == hash, ct);
         if (notice is null)
         {
             return (null, null, null);
@@ -209,38 +326,59 @@ public static class ShutdownNotices
 
     public static async Task<Outcome> PostponeAsync(LetheDb db, string token, int minutes, CancellationToken ct)
     {
-        if (minutes is < 1 or > 24 * 60)
+        if (minutes is < MinPostponeMinutes or > MaxPostponeMinutes)
         {
             return Outcome.InvalidMinutes;
         }
         var (notice, _, _) = await FindAsync(db, token, ct);
-        if (notice is null)
-        {
-            return Outcome.NotFound;
-        }
-        if (notice.State is ShutdownNoticeState.ShutDown)
-        {
-            return Outcome.AlreadyShutDown;
-        }
-        notice.ShutdownAt = notice.ScheduledFor.AddMinutes(minutes);
-        notice.State = ShutdownNoticeState.Postponed;
-        await db.SaveChangesAsync(ct);
-        return Outcome.Done;
+        return notice is null ? Outcome.NotFound : await PostponeAsync(db, notice, minutes, ct);
     }
 
     public static async Task<Outcome> SkipAsync(LetheDb db, string token, CancellationToken ct)
     {
         var (notice, _, _) = await FindAsync(db, token, ct);
-        if (notice is null)
-        {
-            return Outcome.NotFound;
-        }
-        if (notice.State is ShutdownNoticeState.ShutDown)
-        {
-            return Outcome.AlreadyShutDown;
-        }
-        notice.State = ShutdownNoticeState.Skipped;
-        await db.SaveChangesAsync(ct);
-        return Outcome.Done;
+        return notice is null ? Outcome.NotFound : await SkipAsync(db, notice, ct);
     }
+
+    /// Postpones an open shutdown to its scheduled time plus <paramref name="minutes"/>. The update is
+    /// conditional on the state, so a postpone racing a skip or the shutdown cannot undo either.
+    public static async Task<Outcome> PostponeAsync(LetheDb db, LabShutdownNotice notice, int minutes, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(notice);
+        if (minutes is < MinPostponeMinutes or > MaxPostponeMinutes)
+        {
+            return Outcome.InvalidMinutes;
+        }
+        var at = notice.ScheduledFor.AddMinutes(minutes);
+        var updated = await db.LabShutdownNotices
+            .Where(n => n.Id == notice.Id && (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed))
+            .ExecuteUpdateAsync(set => set.SetProperty(n => n.ShutdownAt, at).SetProperty(n => n.State, ShutdownNoticeState.Postponed), ct);
+        return updated == 1 ? Outcome.Done : await WhyClosedAsync(db, notice.Id, ct);
+    }
+
+    /// Skips an open shutdown; skipping a skipped one again changes nothing.
+    public static async Task<Outcome> SkipAsync(LetheDb db, LabShutdownNotice notice, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(notice);
+        var updated = await db.LabShutdownNotices
+            .Where(n => n.Id == notice.Id && (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed))
+            .ExecuteUpdateAsync(set => set.SetProperty(n => n.State, ShutdownNoticeState.Skipped), ct);
+        if (updated == 1)
+        {
+            return Outcome.Done;
+        }
+        var why = await WhyClosedAsync(db, notice.Id, ct);
+        return why == Outcome.Skipped ? Outcome.Done : why;
+    }
+
+    private static async Task<Outcome> WhyClosedAsync(LetheDb db, Guid noticeId, CancellationToken ct)
+        => await db.LabShutdownNotices.Where(n => n.Id == noticeId).Select(n => (ShutdownNoticeState?)n.State).FirstOrDefaultAsync(ct) switch
+        {
+            ShutdownNoticeState.Skipped => Outcome.Skipped,
+            ShutdownNoticeState.ShutDown => Outcome.AlreadyShutDown,
+            null => Outcome.NotFound,
+            _ => Outcome.Done,
+        };
 }

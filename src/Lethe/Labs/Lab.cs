@@ -50,6 +50,10 @@ public sealed class Lab
     /// How long before a shutdown its notice is sent.
     public int ShutdownNoticeMinutes { get; set; } = 30;
 
+    /// The lab's own prices (JSON of <see cref="LabPrices"/>, only what differs from the defaults); null: the defaults.
+    [NotPersonalData("Prices per VM pricing tier and disk type: about resources, never about a person.")]
+    public string? PricesJson { get; set; }
+
     public ResourceId ResourceId => ResourceId.ForResourceGroup(SubscriptionId, ResourceGroup).Child(ProviderNamespace, "labs", Name);
 }
 
@@ -196,8 +200,10 @@ internal sealed class LabVirtualMachineConfiguration : IEntityTypeConfiguration<
         b.Property(x => x.ImageVersion).HasMaxLength(64);
         b.Property(x => x.CustomImageId).HasMaxLength(2048);
         b.HasOne(x => x.Lab).WithMany().HasForeignKey(x => x.LabId).OnDelete(DeleteBehavior.Cascade);
-        // A name is taken by one live VM at a time; deleted ones keep theirs for the usage export.
+        // A name is taken by one live VM at a time; deleted ones keep theirs for the usage export. The unique partial
+        // index arbitrates two creations at once (decision 0070); the filter reads the same on SQLite and PostgreSQL.
         b.HasIndex(x => new { x.LabId, x.NameKey });
+        b.HasIndex(x => new { x.LabId, x.NameKey }, "IX_LabVirtualMachines_LiveName").IsUnique().HasFilter("\"DeletedAt\" IS NULL");
         b.HasIndex(x => x.OwnerObjectId);
         b.HasIndex(x => x.NotificationEmail);
         b.HasIndex(x => x.RemovedNotificationEmail);
@@ -214,6 +220,8 @@ internal sealed class LabDiskConfiguration : IEntityTypeConfiguration<LabDisk>
         b.Property(x => x.BlobName).HasMaxLength(1024);
         b.HasOne<Lab>().WithMany().HasForeignKey(x => x.LabId).OnDelete(DeleteBehavior.Cascade);
         b.HasIndex(x => new { x.LabId, x.NameKey });
+        // One live disk per name, as for VMs.
+        b.HasIndex(x => new { x.LabId, x.NameKey }, "IX_LabDisks_LiveName").IsUnique().HasFilter("\"DeletedAt\" IS NULL");
         b.HasIndex(x => x.OwnerObjectId);
         // Deleting a VM detaches its disks, and the export joins a disk to its VM: both look disks up by VM.
         b.HasIndex(x => x.LeasedByVmId);
@@ -245,6 +253,22 @@ public enum ShutdownNoticeState
     ShutDown,
 }
 
+public enum NoticeMailState
+{
+    /// To be sent (or being sent).
+    Pending,
+    /// The email was sent (<see cref="LabShutdownNotice.EmailSentAt"/>).
+    Sent,
+    /// Sending failed; tried again at <see cref="LabShutdownNotice.MailNextAttemptAt"/> while the shutdown is ahead.
+    Failed,
+    /// Neither the VM nor the lab has a notification email.
+    NoAddress,
+    /// No SMTP server is configured (Lethe:Smtp:Host): the notice is shown in the portal only.
+    NoMailServer,
+    /// The VM's owner or a lab admin acted on the shutdown before its notice was due: no email is needed.
+    NotNeeded,
+}
+
 /// One scheduled shutdown of one VM, from its notice to the shutdown (or not). The postpone and skip
 /// links carry a random token whose SHA-256 is stored here: never the email, never guessable.
 public sealed class LabShutdownNotice
@@ -260,10 +284,23 @@ public sealed class LabShutdownNotice
 
     public ShutdownNoticeState State { get; set; }
 
-    public required string TokenHash { get; init; }
+    /// Replaced when a failed email is sent again with a new link.
+    public required string TokenHash { get; set; }
 
     [NotPersonalData("When the notice was sent; the address is not stored here.")]
     public DateTimeOffset? EmailSentAt { get; set; }
+
+    /// Where the notice's email stands: sent, failing (retried), or why none is sent.
+    public NoticeMailState MailState { get; set; }
+
+    /// Attempts to send the email so far.
+    public int MailAttempts { get; set; }
+
+    /// When a failed email is tried again; null once no more tries are due.
+    public DateTimeOffset? MailNextAttemptAt { get; set; }
+
+    [NotPersonalData("Why the last send failed, in words of Lethe's own (a status code, never the server's text, which may hold the address).")]
+    public string? MailLastError { get; set; }
 
     public DateTimeOffset CreatedAt { get; init; }
 }
@@ -277,6 +314,8 @@ internal sealed class LabShutdownNoticeConfiguration : IEntityTypeConfiguration<
         b.HasIndex(x => x.TokenHash).IsUnique();
         b.HasIndex(x => new { x.VmId, x.ScheduledFor }).IsUnique();
         b.HasIndex(x => new { x.State, x.ShutdownAt });
+        b.Property(x => x.MailLastError).HasMaxLength(200);
+        b.HasIndex(x => new { x.MailState, x.MailNextAttemptAt });
         b.HasOne<LabVirtualMachine>().WithMany().HasForeignKey(x => x.VmId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -17,12 +17,21 @@ public static class LabAccess
                 || (a.ResourceGroupKey == l.ResourceGroupKey && (a.ScopeKey == l.ScopeKey || l.ScopeKey.StartsWith(a.ScopeKey + "/")))))));
     }
 
-    /// The VMs of a lab a principal sees: all of them for a lab admin, else their own and the claimable ones.
+    /// The VMs of a lab a principal sees, deleted ones included (callers filter them): all of them for a
+    /// lab admin, else their own (live or deleted) and the live claimable ones.
     public static IQueryable<LabVirtualMachine> VisibleVirtualMachines(this LetheDb db, Guid labId, Guid principalId, bool labAdmin)
     {
         ArgumentNullException.ThrowIfNull(db);
         var vms = db.LabVirtualMachines.Where(v => v.LabId == labId);
-        return labAdmin ? vms : vms.Where(v => v.DeletedAt == null && (v.OwnerObjectId == principalId || v.Claimable));
+        return labAdmin ? vms : vms.Where(v => v.OwnerObjectId == principalId || (v.Claimable && v.DeletedAt == null));
+    }
+
+    /// The disks of a lab a principal sees, deleted ones included: all for a lab admin, else their own.
+    public static IQueryable<LabDisk> VisibleDisks(this LetheDb db, Guid labId, Guid principalId, bool labAdmin)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var disks = db.LabDisks.Where(d => d.LabId == labId);
+        return labAdmin ? disks : disks.Where(d => d.OwnerObjectId == principalId);
     }
 
     public static async Task<bool> IsLabAdminAsync(this LetheDb db, Guid principalId, Lab lab, CancellationToken ct)

@@ -62,13 +62,6 @@ public static class LabCosts
         return Shape(today, days, byResource);
     }
 
-    /// The daily cost of a VM at a pricing tier, in cents: what the demo and the scale data record.
-    public static long DailyCentsFor(string pricingTier) => pricingTier switch
-    {
-        "Standard_B1s" => 25,
-        "Standard_B2s" => 99,
-        "Standard_D2s_v3" => 230,
-        "Standard_D4s_v3" => 461,
-        _ => 150,
-    };
+    /// The daily cost of a VM at a pricing tier at the default prices, in cents: what the demo and the scale data record.
+    public static long DailyCentsFor(string pricingTier) => LabPrices.Defaults.VmDailyCents(pricingTier);
 }

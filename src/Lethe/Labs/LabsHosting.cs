@@ -18,6 +18,7 @@ public static class LabsHosting
         services.AddScoped<IJobHandler, ExportLabUsage>();
         services.AddScoped<IJobHandler, AnonymizeLabPersonalData>();
         services.AddScoped<IJobHandler, AutoShutdown>();
+        services.AddScoped<IJobHandler, AccrueLabCosts>();
         services.AddScoped<IResourceGroupContent, LabContent>();
         services.AddScoped<Blobs.IBlobOwners, LabBlobOwners>();
         services.AddScoped<IDemoContent, LabsDemo>();

@@ -55,6 +55,9 @@ public sealed class TelemetryRecorder(LetheDb db, TimeProvider clock)
 {
     public const int MaxAction = 128;
 
+    /// Whether this request recorded its event itself (a portal page that names its resource better than its route).
+    public bool Recorded { get; private set; }
+
     public Task RecordAsync(Guid userId, string action, string resource, CancellationToken ct) => RecordAsync(userId, action, "", resource, ct);
 
     public async Task RecordAsync(Guid userId, string action, string route, string resource, CancellationToken ct)
@@ -73,6 +76,7 @@ public sealed class TelemetryRecorder(LetheDb db, TimeProvider clock)
             OccurredAt = now,
         });
         await db.SaveChangesAsync(ct);
+        Recorded = true;
     }
 }
 

@@ -27,10 +27,15 @@ public static class SubmitJob
             SubmittedBy = user.UserObjectId,
             SubmittedAt = now,
         };
-        // The document first: a run row never points at a missing document (a retry overwrites it).
-        await JobHistoryDocument.WriteAsync(blobs, workspace.StorageAccount, new JobHistoryDocument(jobId, experimentName, title, now, parameters, user), ct);
+        // The row first, inside a transaction that stays open while the document is written: the row's key is the
+        // fence. Of two submissions of one job ID at once, the second's insert waits for the first's commit and then
+        // fails (409), so only the submission whose row commits ever writes history.json. A document that fails to
+        // write rolls the row back, so a run row never points at a missing document (decision 0070).
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         db.ExperimentRuns.Add(run);
         await db.SaveChangesAsync(ct);
+        await JobHistoryDocument.WriteAsync(blobs, workspace.StorageAccount, new JobHistoryDocument(jobId, experimentName, title, now, parameters, user), ct);
+        await transaction.CommitAsync(ct);
         return run;
     }
 

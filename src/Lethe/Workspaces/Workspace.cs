@@ -174,6 +174,9 @@ public sealed class ExperimentRun
 
     /// Archived jobs are hidden from lists; their data is kept.
     public DateTimeOffset? ArchivedAt { get; set; }
+
+    /// When the job's history document was deleted from the workspace's storage: the job stays, without it.
+    public DateTimeOffset? HistoryDocumentDeletedAt { get; set; }
 }
 
 internal sealed class WorkspaceConfiguration : IEntityTypeConfiguration<Workspace>

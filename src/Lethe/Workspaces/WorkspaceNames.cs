@@ -89,6 +89,15 @@ public static partial class WorkspaceNames
         return null;
     }
 
+    /// A path to read or delete in the storage browser: any valid blob name, the managed folders included.
+    public static string? StorageReadPathProblem(string? path)
+        => BlobNames.NameError(path)?.Replace("Blob name", "A storage path", StringComparison.Ordinal);
+
+    /// Job files (history documents, outputs, logs) can be deleted from storage; a model's files go with the model.
+    public static string? StorageDeletePathProblem(string? path)
+        => StorageReadPathProblem(path)
+            ?? (path!.StartsWith(ModelBlobs.Root, StringComparison.OrdinalIgnoreCase) ? "A model's files are deleted with the model (DELETE …/models/{name})." : null);
+
     public static string? LocationProblem(string? location)
         => string.IsNullOrEmpty(location) || location.Length > 64 || !location.All(char.IsAsciiLetterOrDigit)
             ? "A location is 1 to 64 letters and digits, such as 'westeurope'."
@@ -147,6 +156,20 @@ public static class JobBlobs
     public static string HistoryDocument(string jobId) => Folder(jobId) + HistoryDocumentName;
 
     public static string Artifact(string jobId, string path) => Folder(jobId) + path;
+
+    /// The job whose history document <paramref name="path"/> names exactly, or null.
+    public static string? JobOfHistoryDocument(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        const string start = RunsPrefix + "dcid.";
+        const string end = "/" + HistoryDocumentName;
+        if (!path.StartsWith(start, StringComparison.Ordinal) || !path.EndsWith(end, StringComparison.Ordinal) || path.Length <= start.Length + end.Length)
+        {
+            return null;
+        }
+        var id = path[start.Length..^end.Length];
+        return WorkspaceNames.JobIdProblem(id) is null ? id : null;
+    }
 }
 
 public static class ModelBlobs
@@ -154,4 +177,8 @@ public static class ModelBlobs
     public const string Root = "models/";
 
     public static string Folder(string name, int version) => $"{Root}{name}/{WorkspaceIds.Version(version)}/";
+
+    /// The folder of one registration's files, named by the registration rather than by the version: two registrations
+    /// at once that race for the same version number never write into each other's files (decision 0070).
+    public static string Folder(string name, Guid registration) => $"{Root}{name}/{registration:N}/";
 }

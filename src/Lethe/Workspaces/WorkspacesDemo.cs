@@ -34,8 +34,8 @@ public sealed class WorkspacesDemo : IDemoContent
         db.Workspaces.Add(workspace);
         var owner = DemoAccounts.WorkspaceOwner;
         var contributor = DemoAccounts.Contributor;
-        WorkspaceMembers.Put(db, workspace, null, owner.ObjectId, owner.Email, owner.DisplayName, Role.Owner, now);
-        WorkspaceMembers.Put(db, workspace, null, contributor.ObjectId, contributor.Email, contributor.DisplayName, Role.Contributor, now);
+        WorkspaceMembers.Add(db, workspace, owner.ObjectId, owner.Email, owner.DisplayName, Role.Owner, now);
+        WorkspaceMembers.Add(db, workspace, contributor.ObjectId, contributor.Email, contributor.DisplayName, Role.Contributor, now);
 
         await PutAsync(blobs, workspace, "datasets/iris.csv", "sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n", ct);
         Add(db, workspace, AssetKind.Data, "iris", 1, "The iris flower data set", "datasets/iris.csv", "{}", now);

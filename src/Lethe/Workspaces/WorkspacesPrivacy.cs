@@ -113,12 +113,14 @@ public static class WorkspacesPrivacy
     {
         public string Location => HistoryDocuments.Name;
 
-        private IQueryable<RunDocument> Runs(SubjectKeys keys)
+        /// With <paramref name="documentsOnly"/>, runs whose history document the user deleted from storage are left out:
+        /// it is gone, nothing to find or pseudonymize (their outputs and logs are still listed as the person's blobs).
+        private IQueryable<RunDocument> Runs(SubjectKeys keys, bool documentsOnly = false)
         {
             var ids = keys.ObjectIds.ToList();
             return from r in db.ExperimentRuns.AsNoTracking()
                    join w in db.Workspaces.AsNoTracking() on r.WorkspaceId equals w.Id
-                   where ids.Contains(r.SubmittedBy)
+                   where ids.Contains(r.SubmittedBy) && (!documentsOnly || r.HistoryDocumentDeletedAt == null)
                    orderby r.WorkspaceId, r.JobIdKey
                    select new RunDocument(w.StorageAccount, w.Name, r.JobId, w.DeletedAt != null);
         }
@@ -146,7 +148,7 @@ public static class WorkspacesPrivacy
 
         public async IAsyncEnumerable<JsonObject> FindAsync(SubjectKeys keys, [EnumeratorCancellation] CancellationToken ct)
         {
-            await foreach (var run in Runs(keys).AsAsyncEnumerable().WithCancellation(ct))
+            await foreach (var run in Runs(keys, documentsOnly: true).AsAsyncEnumerable().WithCancellation(ct))
             {
                 var document = run.SoftDeleted ? null : await ReadAsync(run.Container, JobBlobs.HistoryDocument(run.JobId), ct);
                 if (document is null && !run.SoftDeleted)
@@ -167,7 +169,7 @@ public static class WorkspacesPrivacy
         {
             ArgumentNullException.ThrowIfNull(context);
             long changed = 0;
-            var runs = await Runs(keys).ToListAsync(ct);
+            var runs = await Runs(keys, documentsOnly: true).ToListAsync(ct);
             foreach (var run in runs)
             {
                 var name = JobBlobs.HistoryDocument(run.JobId);
@@ -204,7 +206,7 @@ public static class WorkspacesPrivacy
         public async Task<Residue> ScanAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
         {
             long found = 0;
-            await foreach (var run in Runs(keys).AsAsyncEnumerable().WithCancellation(ct))
+            await foreach (var run in Runs(keys, documentsOnly: true).AsAsyncEnumerable().WithCancellation(ct))
             {
                 if (run.SoftDeleted)
                 {

@@ -8,7 +8,7 @@ namespace Lethe.Workspaces;
 /// The workspaces of `lethe seed --scale`: the lower half of each subscription's groups holds
 /// <see cref="WorkspacesPerGroup"/> workspaces. A user with a role on such a group is a member of one of its
 /// workspaces with that role (a member row and its role assignment at the workspace's scope, as
-/// <see cref="WorkspaceMembers.Put"/> makes them); an Owner or Contributor has also submitted one to five jobs there.
+/// <see cref="WorkspaceMembers.Add"/> makes them); an Owner or Contributor has also submitted one to five jobs there.
 /// A share of the jobs (<see cref="ScaleOptions.HistoryDocuments"/>) also has its job history document in the
 /// workspace's storage, written before the rows that point at it.
 public static class WorkspacesScale

@@ -92,4 +92,72 @@ public sealed class LabPortalTests(PortalServer server) : IClassFixture<PortalSe
         await Expect(page.Locator("main")).ToContainTextAsync("Skipped");
         Assert.Equal(404, (await page.GotoAsync("/labs/shutdown/unknown-token"))?.Status);
     }
+
+    /// Issue 13, item 3: the demo server has no SMTP server; a lab user schedules their VM's shutdown in the
+    /// portal, health says email is degraded, and the VM's page shows the notice with Postpone and Skip.
+    [Fact]
+    public async Task Without_a_mail_server_the_owner_sees_the_notice_on_the_VM_page_and_postpones_the_shutdown()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = "web-" + Guid.NewGuid().ToString("N")[..8];
+        var dublin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Dublin");
+        // Twelve hours from now: the server's own runs never reach this shutdown during the test.
+        var time = new TimeOnly((TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, dublin).Hour + 12) % 24, 0);
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, DemoAccounts.LabUser1);
+        await page.GotoAsync(LabPath);
+        await page.GetByText("Create a virtual machine").ClickAsync();
+        await page.Locator("#vm-name").FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Created {name}");
+        await page.GetByText("Notification email and shutdown time of a VM").ClickAsync();
+        await page.Locator("#set-vm").SelectOptionAsync(name);
+        await page.Locator("#set-time").FillAsync(time.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Saved the settings of {name}");
+
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var health = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(new Uri("/health/ready", UriKind.Relative), ct));
+        // The sweep at the notice's time (the lab's notice minutes before the shutdown).
+        DateTimeOffset scheduled;
+        await using (var scope = server.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
+            var lab = await db.Labs.AsNoTracking().FirstAsync(l => l.Name == LabsDemo.LabName, ct);
+            scheduled = AutoShutdown.NextShutdown(time, dublin, DateTimeOffset.UtcNow);
+            var sweep = scope.ServiceProvider.GetServices<Lethe.Jobs.IJobHandler>().OfType<AutoShutdown>().Single();
+            await sweep.RunAsync(scheduled.AddMinutes(-lab.ShutdownNoticeMinutes), ct);
+        }
+        await page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
+
+        Assert.Equal("Degraded", health.RootElement.GetProperty("checks").GetProperty("email").GetString());
+        Assert.Empty(await Portal.AccessibilityProblemsAsync(page));
+        var pending = page.Locator("#pending-shutdown");
+        await Expect(pending).ToContainTextAsync("Notified");
+        await Expect(pending).ToContainTextAsync("no mail server configured");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Skip this shutdown" })).ToBeVisibleAsync();
+        await page.GetByLabel("Postpone the shutdown to").SelectOptionAsync("120");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Postpone", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("postponed to 120 minutes after its scheduled time");
+        await Expect(pending).ToContainTextAsync("Postponed");
+        var local = TimeZoneInfo.ConvertTime(scheduled.AddMinutes(120), dublin).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        await Expect(pending).ToContainTextAsync(local);
+        await Portal.ScreenshotAsync(page, "lab-vm-shutdown");
+    }
+
+    /// Issue 13, item 9: both charts have an accessible name, and the current month shows on its first day.
+    [Fact]
+    public async Task The_cost_charts_have_accessible_names()
+    {
+        await using var context = await server.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await Portal.SignInAsync(page, DemoAccounts.LabAdmin);
+
+        await page.GotoAsync(LabPath);
+
+        await Expect(page.GetByRole(AriaRole.Img, new() { Name = "Estimated cost trend" })).ToHaveCountAsync(1);
+        await Expect(page.GetByRole(AriaRole.Img, new() { Name = "Estimated month-to-date cost by resource" })).ToHaveCountAsync(1);
+        await Expect(page.Locator("figure svg title").First).ToContainTextAsync("this month");
+    }
 }

@@ -67,4 +67,52 @@ public sealed class LabCommandTests(TestServer server) : IClassFixture<TestServe
         Assert.Equal("Premium", disk.Json<LabDiskResource>().Properties.DiskType);
         Assert.EndsWith("/virtualmachines/lana-win11", attached.Json<LabDiskResource>().Properties.LeasedByLabVmId, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_lab_user_lists_their_deleted_VMs_and_disks_and_postpones_then_skips_a_shutdown()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.LabUser1.Email);
+        var name = "cli-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(0, (await user.RunAsync("lab", "vm", "create", name + "-old", "--lab", DemoLab, "--image", "Canonical:ubuntu-24_04-lts:server:Linux:latest")).ExitCode);
+        Assert.Equal(0, (await user.RunAsync("lab", "vm", "create", name, "--lab", DemoLab, "--image", "Canonical:ubuntu-24_04-lts:server:Linux:latest")).ExitCode);
+        Assert.Equal(0, (await user.RunAsync("lab", "disk", "create", name + "-disk", "--lab", DemoLab, "--size-gb", "8")).ExitCode);
+        Assert.Equal(0, (await user.RunAsync("lab", "vm", "delete", name + "-old", "--lab", DemoLab)).ExitCode);
+        Assert.Equal(0, (await user.RunAsync("lab", "disk", "delete", name + "-disk", "--lab", DemoLab)).ExitCode);
+
+        var vms = (await user.RunAsync("lab", "vm", "list", "--lab", DemoLab, "--include-deleted", "-o", "json")).Json<List<LabVirtualMachineResource>>();
+        var disks = (await user.RunAsync("lab", "disk", "list", "--lab", DemoLab, "--include-deleted", "-o", "json")).Json<List<LabDiskResource>>();
+        var shown = await user.RunAsync("lab", "schedule", "show", "--lab", DemoLab, "--vm", name);
+        var postponed = await user.RunAsync("lab", "schedule", "postpone", "--lab", DemoLab, "--vm", name, "--minutes", "120", "-o", "json");
+        var skipped = await user.RunAsync("lab", "schedule", "skip", "--lab", DemoLab, "--vm", name, "-o", "json");
+        var flipBack = await user.RunAsync("lab", "schedule", "postpone", "--lab", DemoLab, "--vm", name, "--minutes", "30");
+
+        Assert.Equal("Inactive", Assert.Single(vms, v => v.Name == name + "-old").Properties.Status);
+        Assert.Equal("Inactive", Assert.Single(disks, d => d.Name == name + "-disk").Properties.Status);
+        Assert.True(shown.ExitCode == 0, shown.ToString());
+        Assert.Contains("Scheduled", shown.Out, StringComparison.Ordinal);
+        var p = postponed.Json<LabVmShutdown>();
+        Assert.Equal(("Postponed", p.ScheduledFor.AddMinutes(120)), (p.State, p.ShutdownAt));
+        Assert.Equal("Skipped", skipped.Json<LabVmShutdown>().State);
+        Assert.Equal(ExitCodes.Failed, flipBack.ExitCode);
+        Assert.Contains("skipped", flipBack.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_lab_admin_sets_a_price_and_sees_the_prices_in_effect()
+    {
+        using var admin = new CliUser(server.Url);
+        await admin.LoginAsync(DemoAccounts.LabAdmin.Email);
+        var tier = "Cli_" + Guid.NewGuid().ToString("N")[..6];
+
+        var set = await admin.RunAsync("lab", "pricing", "--lab", DemoLab, "--vm-price", tier + "=1.25", "--disk-price", "Standard=0.05", "-o", "json");
+        var shown = await admin.RunAsync("lab", "pricing", "--lab", DemoLab);
+        var bad = await admin.RunAsync("lab", "pricing", "--lab", DemoLab, "--vm-price", tier + "=cheap");
+
+        Assert.True(set.ExitCode == 0, set.ToString());
+        Assert.Equal(1.25m, set.Json<LabPricing>().VirtualMachinePerDay![tier]);
+        Assert.Contains(tier, shown.Out, StringComparison.Ordinal);
+        Assert.Contains("per GiB and month", shown.Out, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, bad.ExitCode);
+    }
 }

@@ -118,4 +118,64 @@ public sealed class WorkspaceCliTests(TestServer server) : IClassFixture<TestSer
         Assert.Equal(ExitCodes.Failed, badKind.ExitCode);
         Assert.Equal(0, (await user.RunAsync(["workspace", "delete", .. target, "--permanently", "--yes"])).ExitCode);
     }
+
+    [Fact]
+    public async Task Storage_is_listed_downloaded_and_a_history_document_deleted_with_confirmation()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.WorkspaceOwner.Email);
+        Directory.CreateDirectory(user.ConfigDirectory);
+        var name = $"cli-{Guid.NewGuid():N}"[..20];
+        string[] target = ["-s", Sub, "-g", Group, "-w", name];
+        Assert.Equal(0, (await user.RunAsync(["workspace", "create", .. target, "-l", "westeurope"])).ExitCode);
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        var sdk = new LetheClient(http) { AccessToken = (await new LetheClient(http).LoginAsync(DemoAccounts.WorkspaceOwner.Email, DemoAccounts.Password, ct)).AccessToken };
+        await sdk.SubmitJobAsync(DemoAccounts.SubscriptionId, Group, name, "run_1", new SubmitJobRequest("iris"), ct);
+        await sdk.UploadToStorageAsync(DemoAccounts.SubscriptionId, Group, name, "datasets/iris.csv", new MemoryStream("a,b\n1,2\n"u8.ToArray()), ct);
+        const string history = "azureml/ExperimentRun/dcid.run_1/history.json";
+        var file = Path.Combine(user.ConfigDirectory, "history.json");
+
+        var all = await user.RunAsync(["workspace", "storage", "ls", .. target]);
+        var jobs = await user.RunAsync(["workspace", "storage", "ls", "azureml/", .. target, "-o", "json"]);
+        var downloaded = await user.RunAsync(["workspace", "storage", "download", history, .. target, "--dest", file]);
+        var unconfirmed = await user.RunAsync(["workspace", "storage", "delete", history, .. target]);
+        var deleted = await user.RunAsync(["workspace", "storage", "delete", history, .. target, "--yes"]);
+        var again = await user.RunAsync(["workspace", "storage", "delete", history, .. target, "--yes"]);
+        var data = await user.RunAsync(["workspace", "storage", "delete", "datasets/iris.csv", .. target]);
+        var hostile = await user.RunAsync(["workspace", "storage", "download", "datasets/../../etc/passwd", .. target]);
+        var listed = await user.RunAsync(["job", "list", .. target]);
+
+        Assert.True(all.ExitCode == 0, all.ToString());
+        Assert.Contains(history, all.Out, StringComparison.Ordinal);
+        Assert.Contains("datasets/iris.csv", all.Out, StringComparison.Ordinal);
+        Assert.Equal([history], jobs.Json<List<ArtifactResource>>().Select(b => b.Path));
+        Assert.True(downloaded.ExitCode == 0, downloaded.ToString());
+        Assert.Contains("\"createdBy\"", await File.ReadAllTextAsync(file, ct), StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Usage, unconfirmed.ExitCode);
+        Assert.Contains("--yes", unconfirmed.Error, StringComparison.Ordinal);
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        Assert.Equal(ExitCodes.Failed, again.ExitCode);
+        Assert.Contains("not found", again.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.True(data.ExitCode == 0, data.ToString());
+        Assert.NotEqual(0, hostile.ExitCode);
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        Assert.Contains("deleted", listed.Out, StringComparison.Ordinal);
+        Assert.False((await sdk.GetJobAsync(DemoAccounts.SubscriptionId, Group, name, "run_1", ct)).HasHistoryDocument);
+        Assert.Empty(await sdk.ListStorageAsync(DemoAccounts.SubscriptionId, Group, name, ct: ct));
+        Assert.Equal(0, (await user.RunAsync(["workspace", "delete", .. target, "--permanently", "--yes"])).ExitCode);
+    }
+
+    [Fact]
+    public async Task One_downloaded_artifact_is_counted_in_the_singular()
+    {
+        using var user = new CliUser(server.Url);
+        await user.LoginAsync(DemoAccounts.Contributor.Email);
+        Directory.CreateDirectory(user.ConfigDirectory);
+
+        var one = await user.RunAsync("job", "download", WorkspacesDemo.JobId, "-s", Sub, "-g", Group, "-w", WorkspacesDemo.WorkspaceName, "--path", "logs/std_log.txt", "--dest", Path.Combine(user.ConfigDirectory, "log.txt"));
+
+        Assert.True(one.ExitCode == 0, one.ToString());
+        Assert.Contains(", 1 artifact)", one.Out, StringComparison.Ordinal);
+    }
 }

@@ -16,6 +16,39 @@ public sealed class CatalogTests(Servers servers) : IClassFixture<Servers>
 
     [Theory]
     [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task Nothing_becomes_public_until_the_first_published_item_and_no_name_comes_from_the_email(DatabaseProvider provider)
+    {
+        var host = await servers.GetAsync(provider);
+        var named = await host.NewUserAsync(Ct);
+        await named.Client.UpdateMeAsync("Nora Named", Ct);
+        var authorId = (await named.Client.GetMeAsync(Ct)).AuthorId;
+        var anonymous = host.Anonymous();
+
+        // Looking at one's own profile, and taking a token, make nothing public.
+        var notYet = await Assert.ThrowsAsync<LetheNotFoundException>(() => named.Client.GetMyCatalogProfileAsync(Ct));
+        Assert.Contains("publish your first item", notYet.Message, StringComparison.Ordinal);
+        await named.Client.CreateCatalogTokenAsync(Ct);
+        await Assert.ThrowsAsync<LetheNotFoundException>(() => anonymous.GetCatalogUserAsync(authorId, Ct));
+
+        await named.Client.PublishEntityAsync(new PublishEntityRequest("Experiment", "First item"), Ct);
+        var published = await anonymous.GetCatalogUserAsync(authorId, Ct);
+        Assert.Equal("Nora Named", published.Name);
+        // The profile's own link answers with the same profile.
+        using var http = host.Raw();
+        var self = new Uri(published.Links.Self).PathAndQuery;
+        Assert.Equal(published.Id, JsonDocument.Parse(await http.GetStringAsync(self, Ct)).RootElement.GetProperty("id").GetString());
+
+        // Someone with no display name appears under a neutral name, never the part of their email before '@'.
+        var unnamed = await host.NewUserAsync(Ct);
+        var entity = await unnamed.Client.PublishEntityAsync(new PublishEntityRequest("Experiment", "Unnamed item"), Ct);
+        var profile = await anonymous.GetCatalogUserAsync(entity.Author.Id, Ct);
+        Assert.Equal("Anonymous author", profile.Name);
+        var local = unnamed.Email[..unnamed.Email.IndexOf('@', StringComparison.Ordinal)];
+        Assert.DoesNotContain(local, JsonSerializer.Serialize(profile), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
     public async Task An_author_publishes_and_anonymous_callers_see_only_the_public_items(DatabaseProvider provider)
     {
         var host = await servers.GetAsync(provider);
@@ -219,8 +252,9 @@ public sealed class CatalogTests(Servers servers) : IClassFixture<Servers>
         Assert.Contains("visibility", visibility.Errors!.Keys);
         Assert.Contains("name", name.Errors!.Keys);
         Assert.Contains("tags", tags.Errors!.Keys);
-        var me = await author.Client.GetMyCatalogProfileAsync(Ct);
-        Assert.Equal(0, await host.WithDbAsync(db => db.GalleryEntities.CountAsync(e => e.AuthorId == me.Id, Ct)));
+        // Refused publishes made no profile, so nothing of the person became public.
+        await Assert.ThrowsAsync<LetheNotFoundException>(() => author.Client.GetMyCatalogProfileAsync(Ct));
+        Assert.False(await host.WithDbAsync(db => db.GalleryAuthors.AnyAsync(a => a.UserId == author.ObjectId, Ct)));
     }
 
     [Theory]

@@ -71,7 +71,7 @@ public sealed class LabApiTests(LabServers servers) : IClassFixture<LabServers>
 
         var live = await lab.Admin.ListLabVirtualMachinesAsync(lab.SubscriptionId, lab.Group, lab.Lab, ct: Ct).ToListAsync(Ct);
         var all = await lab.Admin.ListLabVirtualMachinesAsync(lab.SubscriptionId, lab.Group, lab.Lab, includeDeleted: true, Ct).ToListAsync(Ct);
-        var disks = await c.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, Ct).ToListAsync(Ct);
+        var disks = await c.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, ct: Ct).ToListAsync(Ct);
         Assert.Equal(vm.Id, attached.Properties.LeasedByLabVmId);
         Assert.Equal("Premium", disk.Properties.DiskType);
         Assert.Empty(live);
@@ -80,7 +80,7 @@ public sealed class LabApiTests(LabServers servers) : IClassFixture<LabServers>
         Assert.NotNull(deleted.Properties.DeletedDate);
         Assert.Null(Assert.Single(disks).Properties.LeasedByLabVmId);
         await c.DeleteLabDiskAsync(lab.SubscriptionId, lab.Group, lab.Lab, "data", Ct);
-        Assert.Empty(await c.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, Ct).ToListAsync(Ct));
+        Assert.Empty(await c.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, ct: Ct).ToListAsync(Ct));
     }
 
     [Theory]
@@ -102,5 +102,41 @@ public sealed class LabApiTests(LabServers servers) : IClassFixture<LabServers>
         Assert.DoesNotContain("not an email", email.Message, StringComparison.Ordinal);
         Assert.Equal("timeZoneId", Assert.Single(time.Errors).Key);
         Assert.Empty(await lab.Admin.ListLabVirtualMachinesAsync(lab.SubscriptionId, lab.Group, lab.Lab, true, Ct).ToListAsync(Ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task A_lab_user_lists_their_own_deleted_VMs_and_disks_with_includeDeleted(DatabaseProvider provider)
+    {
+        var host = await servers.GetAsync(provider);
+        var lab = await LabSetup.CreateAsync(host, Ct);
+        var c = lab.User1.Client;
+        await lab.CreateVmAsync(c, "u1-old", Ct);
+        await lab.CreateVmAsync(c, "u1-live", Ct);
+        await lab.CreateVmAsync(lab.User2.Client, "u2-old", Ct);
+        await lab.CreateVmAsync(lab.Admin, "pool-old", Ct, claimable: true);
+        await c.CreateLabDiskAsync(lab.SubscriptionId, lab.Group, lab.Lab, "u1-disk", new LabDiskCreateProperties(32), Ct);
+        await lab.User2.Client.CreateLabDiskAsync(lab.SubscriptionId, lab.Group, lab.Lab, "u2-disk", new LabDiskCreateProperties(32), Ct);
+        await c.DeleteLabVirtualMachineAsync(lab.SubscriptionId, lab.Group, lab.Lab, "u1-old", Ct);
+        await lab.User2.Client.DeleteLabVirtualMachineAsync(lab.SubscriptionId, lab.Group, lab.Lab, "u2-old", Ct);
+        await lab.Admin.DeleteLabVirtualMachineAsync(lab.SubscriptionId, lab.Group, lab.Lab, "pool-old", Ct);
+        await c.DeleteLabDiskAsync(lab.SubscriptionId, lab.Group, lab.Lab, "u1-disk", Ct);
+        await lab.User2.Client.DeleteLabDiskAsync(lab.SubscriptionId, lab.Group, lab.Lab, "u2-disk", Ct);
+
+        var vms = await c.ListLabVirtualMachinesAsync(lab.SubscriptionId, lab.Group, lab.Lab, includeDeleted: true, Ct).ToListAsync(Ct);
+        var liveVms = await c.ListLabVirtualMachinesAsync(lab.SubscriptionId, lab.Group, lab.Lab, ct: Ct).ToListAsync(Ct);
+        var disks = await c.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, includeDeleted: true, Ct).ToListAsync(Ct);
+        var liveDisks = await c.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, ct: Ct).ToListAsync(Ct);
+        var adminDisks = await lab.Admin.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, includeDeleted: true, Ct).ToListAsync(Ct);
+
+        // Their own deleted VM, as Inactive; not another user's, nor a deleted claimable one.
+        Assert.Equal([("u1-live", "Active"), ("u1-old", "Inactive")], vms.Select(v => (v.Name, v.Properties.Status)));
+        Assert.Equal(["u1-live"], liveVms.Select(v => v.Name));
+        Assert.Equal([("u1-disk", "Inactive")], disks.Select(d => (d.Name, d.Properties.Status)));
+        Assert.NotNull(disks[0].Properties.DeletedDate);
+        Assert.Empty(liveDisks);
+        Assert.Equal(["u1-disk", "u2-disk"], adminDisks.Select(d => d.Name));
+        // A deleted VM is listed, not acted on.
+        await Assert.ThrowsAsync<LetheNotFoundException>(() => c.GetLabVirtualMachineAsync(lab.SubscriptionId, lab.Group, lab.Lab, "u1-old", Ct));
     }
 }

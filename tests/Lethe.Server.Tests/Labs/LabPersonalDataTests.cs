@@ -97,6 +97,9 @@ public sealed partial class LabPersonalDataTests(LabServers servers) : IClassFix
         var anonymous = host.Anonymous();
         await anonymous.PostponeShutdownAsync(postponeToken, 60, Ct);
         await anonymous.SkipShutdownAsync(skipToken, Ct);
+        // A skipped shutdown stays skipped: the link cannot bring it back by postponing it.
+        var flipBack = await Assert.ThrowsAsync<LetheConflictException>(() => anonymous.PostponeShutdownAsync(skipToken, 30, Ct));
+        Assert.Contains("skipped", flipBack.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<LetheNotFoundException>(() => anonymous.SkipShutdownAsync("not-a-token", Ct));
         await Assert.ThrowsAsync<LetheValidationException>(() => anonymous.PostponeShutdownAsync(postponeToken, 0, Ct));
         await RunShutdownAsync(host, noon.AddMinutes(1));
@@ -107,6 +110,7 @@ public sealed partial class LabPersonalDataTests(LabServers servers) : IClassFix
         // One notice per VM however often the job runs, each with its email sent.
         Assert.Equal(3, notices.Count);
         Assert.All(notices, n => Assert.NotNull(n.EmailSentAt));
+        Assert.All(notices, n => Assert.Equal((NoticeMailState.Sent, 1), (n.MailState, n.MailAttempts)));
         Assert.All(notices, n => Assert.Equal(noon, n.ScheduledFor));
         // The VM level wins: the lab's address got the notice of the VM without an email only.
         var labMessage = Assert.Single(await Maildev.MessagesToAsync(labEmail, Ct));

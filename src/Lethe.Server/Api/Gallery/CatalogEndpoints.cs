@@ -21,6 +21,8 @@ public static class CatalogEndpoints
         // DataLabAccessToken header alone, so the portal's cookie, bearer and authorization middleware have nothing to
         // do for them. The error handling (exception handler, status-code pages) runs before routing and still applies.
         catalog.MapGet("/users/{authorId}", GetUserAsync).WithName("GetCatalogUser").AllowAnonymous().ShortCircuit();
+        // The address a profile's `_links.self` names, as the seed's catalog does: the same profile, in its tenant and community.
+        catalog.MapGet("/tenants/{tenantId}/communities/{communityId}/users/{authorId}", GetTenantUserAsync).WithName("GetCatalogUserInCommunity").AllowAnonymous().ShortCircuit();
         catalog.MapGet("/entities", ListEntitiesAsync).WithName("ListCatalogEntities").AllowAnonymous().ShortCircuit();
         catalog.MapGet("/entities/{id:guid}", GetEntityAsync).WithName("GetCatalogEntity").AllowAnonymous().ShortCircuit();
 
@@ -33,11 +35,18 @@ public static class CatalogEndpoints
         author.MapDelete("/tokens", RevokeTokensAsync).WithName("RevokeCatalogTokens");
     }
 
+    public static async Task<Results<Ok<CatalogUser>, StatusCodeHttpResult, ProblemHttpResult>> GetTenantUserAsync(
+        string tenantId, string communityId, string authorId, GalleryCatalog catalog, IOptions<GalleryOptions> options, HttpContext http, CancellationToken ct)
+        => string.Equals(tenantId, options.Value.TenantId, StringComparison.OrdinalIgnoreCase) && string.Equals(communityId, options.Value.CommunityId, StringComparison.OrdinalIgnoreCase)
+            ? await GetUserAsync(authorId, catalog, options, http, ct)
+            : Problems.NotFound("The author");
+
     public static async Task<Results<Ok<CatalogUser>, StatusCodeHttpResult, ProblemHttpResult>> GetUserAsync(
         string authorId, GalleryCatalog catalog, IOptions<GalleryOptions> options, HttpContext http, CancellationToken ct)
     {
         var state = await catalog.FreshAsync(ct);
-        if (!state.Authors.TryGetValue(authorId, out var profile))
+        // A profile is public from its first published item on (issue 13: nothing becomes public by looking).
+        if (!state.Authors.TryGetValue(authorId, out var profile) || profile.ContributedAt is null)
         {
             return Problems.NotFound("The author");
         }
@@ -107,13 +116,26 @@ public static class CatalogEndpoints
     public static async Task<Results<Ok<CatalogUser>, ProblemHttpResult>> GetMeAsync(
         ClaimsPrincipal principal, GalleryWrites writes, GalleryCatalog catalog, IOptions<GalleryOptions> options, HttpRequest request, CancellationToken ct)
     {
-        var author = await writes.AuthorForAsync(principal.ObjectId(), ct);
+        var author = await writes.FindAuthorAsync(principal.ObjectId(), ct);
         if (author is null)
         {
-            return NoEmail();
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.",
+                detail: "You have no gallery profile yet. It is made when you publish your first item, and shows your display name "
+                    + $"(change it with PATCH /me), or \"{GalleryWrites.AnonymousName}\" when you have none; never your email.");
         }
         var state = await catalog.FreshAsync(ct);
-        return TypedResults.Ok(ToUser(state.Authors[author.Id], options.Value, request));
+        if (!state.Authors.TryGetValue(author.Id, out var profile))
+        {
+            // Made just now by another first request of the same user, which has committed but not yet brought
+            // this node's copy up to date: catch up with the database now.
+            await catalog.ChangedAsync(ct);
+            state = await catalog.FreshAsync(ct);
+            if (!state.Authors.TryGetValue(author.Id, out profile))
+            {
+                return Problems.Conflict("The profile was changed by another request at the same time; read it again.");
+            }
+        }
+        return TypedResults.Ok(ToUser(profile, options.Value, request));
     }
 
     public static async Task<Results<Created<CatalogEntity>, ValidationProblem, ProblemHttpResult>> PublishAsync(

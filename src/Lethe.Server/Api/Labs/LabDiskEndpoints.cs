@@ -25,7 +25,7 @@ public static class LabDiskEndpoints
 
     public static async Task<Results<Ok<ArmList<LabDiskResource>>, ProblemHttpResult, ValidationProblem>> ListAsync(
         string subscriptionId, string resourceGroupName, string labName, ClaimsPrincipal principal, LetheDb db, HttpRequest request,
-        [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, CancellationToken ct)
+        [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, bool? includeDeleted, CancellationToken ct)
     {
         if (Paging.Problem(top, skipToken) is { } problem)
         {
@@ -42,8 +42,12 @@ public static class LabDiskEndpoints
             return found.Problem!;
         }
         var admin = await db.IsLabAdminAsync(me, lab, ct);
-        var query = db.LabDisks.AsNoTracking().Where(d => d.LabId == lab.Id && d.DeletedAt == null && (admin || d.OwnerObjectId == me))
-            .OrderBy(d => d.NameKey)
+        var disks = db.VisibleDisks(lab.Id, me, admin).AsNoTracking();
+        if (includeDeleted != true)
+        {
+            disks = disks.Where(d => d.DeletedAt == null);
+        }
+        var query = disks.OrderBy(d => d.NameKey).ThenBy(d => d.CreatedAt)
             .Select(d => new DiskWithVm(d, db.LabVirtualMachines.Where(v => v.Id == d.LeasedByVmId).Select(v => v.Name).FirstOrDefault()));
         return TypedResults.Ok(await Paging.PageAsync(query, request, top, skipToken, x => ToResource(lab, x.Disk, x.VmName), ct));
     }

@@ -32,6 +32,7 @@ public static class LabEndpoints
         LabVirtualMachineEndpoints.Map(lab);
         LabDiskEndpoints.Map(lab);
         LabUsageEndpoints.Map(lab);
+        LabShutdownEndpoints.MapVm(lab);
         LabShutdownEndpoints.Map(app);
     }
 
@@ -207,6 +208,10 @@ public static class LabEndpoints
         {
             return Problems.Invalid("shutdownNoticeMinutes", "shutdownNoticeMinutes is between 0 and 1440.");
         }
+        if (settings.Pricing is { } pricing && LabPrices.Problem(pricing.VirtualMachinePerDay, pricing.OtherVirtualMachinePerDay, pricing.DiskPerGiBMonth) is { } pricingProblem)
+        {
+            return Problems.Invalid("pricing", pricingProblem);
+        }
         return null;
     }
 
@@ -244,6 +249,10 @@ public static class LabEndpoints
         if (settings.ShutdownNoticeMinutes is { } minutes)
         {
             lab.ShutdownNoticeMinutes = minutes;
+        }
+        if (settings.Pricing is { } pricing)
+        {
+            lab.PricesJson = LabPrices.For(lab.PricesJson).With(pricing.VirtualMachinePerDay, pricing.OtherVirtualMachinePerDay, pricing.DiskPerGiBMonth).ToStored();
         }
     }
 
@@ -292,9 +301,17 @@ public static class LabEndpoints
         return decision == AccessDecision.Allowed ? new(lab, null, null) : new(null, Problems.Forbidden(right.ToString()), null);
     }
 
-    internal static LabResource ToResource(Lab l) => new(
-        l.ResourceId.Value, l.Name, Lab.ResourceType, l.Location,
-        new LabProperties(l.Id, l.CreatedAt, l.NotificationEmail, l.TimeZoneId, l.AnonymizeAfterDays, l.ShutdownTime?.ToString("HH:mm", CultureInfo.InvariantCulture), l.ShutdownNoticeMinutes));
+    internal static LabResource ToResource(Lab l)
+    {
+        var prices = LabPrices.For(l.PricesJson);
+        return new(
+            l.ResourceId.Value, l.Name, Lab.ResourceType, l.Location,
+            new LabProperties(l.Id, l.CreatedAt, l.NotificationEmail, l.TimeZoneId, l.AnonymizeAfterDays, l.ShutdownTime?.ToString("HH:mm", CultureInfo.InvariantCulture), l.ShutdownNoticeMinutes,
+                Pricing: new LabPricing(
+                    new SortedDictionary<string, decimal>(prices.VmPerDay.ToDictionary(), StringComparer.Ordinal),
+                    prices.OtherVmPerDay,
+                    new SortedDictionary<string, decimal>(prices.DiskPerGiBMonth.ToDictionary(), StringComparer.Ordinal))));
+    }
 }
 
 /// A lab the caller may act on, or why not: a bad route value (400) or a denial (403/404).

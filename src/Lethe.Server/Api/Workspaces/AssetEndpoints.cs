@@ -16,13 +16,17 @@ internal static class AssetEndpoints
 {
     public const int MaxModelFiles = 1000;
 
+    /// Registrations of one model at once each take the next free version; this bounds how often one retries.
+    private const int MaxVersionAttempts = 32;
+
     public static void Map(RouteGroupBuilder ws)
     {
         ws.MapGet("/{kind}", ListAsync).WithName("ListAssets").Produces<ArmList<AssetResource>>();
         ws.MapGet("/{kind}/{name}", GetAsync).WithName("GetAsset").Produces<AssetResource>();
         ws.MapPut("/{kind}/{name}", PutAsync).WithName("PutAsset").Produces<AssetResource>().Produces<AssetResource>(StatusCodes.Status201Created);
         ws.MapDelete("/{kind}/{name}", DeleteAsync).WithName("DeleteAsset").Produces(StatusCodes.Status204NoContent);
-        ws.MapPost("/models/{name}/versions", RegisterModelAsync).WithName("RegisterModel").Produces<AssetResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict).DisableAntiforgery();
+        ws.MapPost("/models/{name}/versions", RegisterModelAsync).WithName("RegisterModel").Produces<AssetResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict).DisableAntiforgery()
+            .AcceptsFiles("files", MaxModelFiles, "The model's files as multipart/form-data.", ("description", "What the model version is.", 1024));
         ws.MapGet("/models/{name}/versions", ListModelVersionsAsync).WithName("ListModelVersions").Produces<ArmList<AssetResource>>();
         ws.MapGet("/models/{name}/versions/{version:int}/download", DownloadModelAsync).WithName("DownloadModel").Produces(StatusCodes.Status200OK, contentType: "application/zip");
     }
@@ -206,7 +210,7 @@ internal static class AssetEndpoints
         {
             return lookup.Problem;
         }
-        var form = await request.ReadFormAsync(ct);
+        var form = await RequestProblems.ReadFormAsync(request, ct);
         var files = form.Files.GetFiles("files");
         if (files.Count is 0 or > MaxModelFiles)
         {
@@ -230,10 +234,8 @@ internal static class AssetEndpoints
         }
         var workspace = lookup.Workspace!;
         var key = name.ToLowerInvariant();
-        var latest = await db.WorkspaceAssets.Where(a => a.WorkspaceId == workspace.Id && a.Kind == AssetKind.Model && a.NameKey == key)
-            .MaxAsync(a => (int?)a.Version, ct) ?? 0;
-        var version = latest + 1;
-        var folder = ModelBlobs.Folder(key, version);
+        var id = Guid.NewGuid();
+        var folder = ModelBlobs.Folder(key, id);
         foreach (var file in files)
         {
             await using var content = file.OpenReadStream();
@@ -244,21 +246,31 @@ internal static class AssetEndpoints
                 return Problems.NotFound("The workspace");
             }
         }
-        var asset = new WorkspaceAsset
+        // The files are in a folder of this registration's own; the version is the next free number, and the unique
+        // index on it arbitrates registrations at once: the loser takes the number after the winner's.
+        for (var attempt = 0; attempt < MaxVersionAttempts; attempt++)
         {
-            Id = Guid.NewGuid(), WorkspaceId = workspace.Id, Kind = AssetKind.Model, Name = name, NameKey = key, Version = version,
-            Description = description.Length == 0 ? null : description, Path = folder, CreatedAt = clock.GetUtcNow(),
-        };
-        db.WorkspaceAssets.Add(asset);
-        try
-        {
-            await db.SaveChangesAsync(ct);
+            var latest = await db.WorkspaceAssets.Where(a => a.WorkspaceId == workspace.Id && a.Kind == AssetKind.Model && a.NameKey == key)
+                .MaxAsync(a => (int?)a.Version, ct) ?? 0;
+            var asset = new WorkspaceAsset
+            {
+                Id = id, WorkspaceId = workspace.Id, Kind = AssetKind.Model, Name = name, NameKey = key, Version = latest + 1,
+                Description = description.Length == 0 ? null : description, Path = folder, CreatedAt = clock.GetUtcNow(),
+            };
+            db.WorkspaceAssets.Add(asset);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return TypedResults.Created(ToResource(workspace, asset).Id, ToResource(workspace, asset));
+            }
+            catch (DbUpdateException e) when (DatabaseConflict.Is(e))
+            {
+                db.ChangeTracker.Clear();
+            }
         }
-        catch (DbUpdateException)
-        {
-            return Problems.Conflict("Another version of this model was registered at the same time; register again.");
-        }
-        return TypedResults.Created(ToResource(workspace, asset).Id, ToResource(workspace, asset));
+        // No row names these files: they go now, not with a sweep.
+        await blobs.PurgePrefixAsync(workspace.StorageAccount, folder, CancellationToken.None);
+        return Problems.Conflict("Many versions of this model were registered at the same time; register again.");
     }
 
     /// A model's versions, oldest first, a page at a time (`$top`, `$skipToken`); 404 when the model has none.

@@ -23,12 +23,18 @@ internal static class JobEndpoints
         ws.MapPost("/jobs/{jobId}/restore", (string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
             => SetArchivedAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, null, ct)).WithName("RestoreJob").Produces<JobResource>();
         ws.MapGet("/jobs/{jobId}/artifacts", ListArtifactsAsync).WithName("ListJobArtifacts").Produces<IReadOnlyList<ArtifactResource>>();
-        ws.MapPut("/jobs/{jobId}/artifacts/{**path}", UploadArtifactAsync).WithName("UploadJobArtifact").Produces(StatusCodes.Status204NoContent);
-        ws.MapGet("/jobs/{jobId}/artifacts/{**path}", DownloadArtifactAsync).WithName("DownloadJobArtifact").Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
+        ws.MapPut("/jobs/{jobId}/artifacts/{**path}", UploadArtifactAsync).WithName("UploadJobArtifact").Produces(StatusCodes.Status204NoContent)
+            .AcceptsRawBody("The artifact's content, stored as sent with its Content-Type.");
+        ws.MapGet("/jobs/{jobId}/artifacts/{**path}", DownloadArtifactAsync).WithName("DownloadJobArtifact")
+            .ProducesBinary("The artifact's bytes, with the content type it was stored with.");
         ws.MapGet("/jobs/{jobId}/download", DownloadAllAsync).WithName("DownloadAllJobArtifacts").Produces(StatusCodes.Status200OK, contentType: "application/zip");
         ws.MapGet("/storage", ListStorageAsync).WithName("ListStorage").Produces<IReadOnlyList<ArtifactResource>>();
-        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage").Produces(StatusCodes.Status204NoContent);
-        ws.MapDelete("/storage/{**path}", DeleteFromStorageAsync).WithName("DeleteFromStorage").Produces(StatusCodes.Status204NoContent);
+        ws.MapGet("/storage/{**path}", DownloadFromStorageAsync).WithName("DownloadFromStorage")
+            .ProducesBinary("The blob's bytes, with the content type it was stored with.").ProducesProblem(StatusCodes.Status404NotFound);
+        ws.MapPut("/storage/{**path}", UploadToStorageAsync).WithName("UploadToStorage").Produces(StatusCodes.Status204NoContent)
+            .AcceptsRawBody("The blob's content, stored as sent with its Content-Type.");
+        ws.MapDelete("/storage/{**path}", DeleteFromStorageAsync).WithName("DeleteFromStorage").Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
     private sealed record JobLookup(Workspace? Workspace, ExperimentRun? Run, IResult? Problem, Guid Principal);
@@ -120,7 +126,8 @@ internal static class JobEndpoints
         return TypedResults.Created($"{workspace.ResourceId.Value}/jobs/{run.JobId}", ToResource(workspace, run));
     }
 
-    private static async Task<IResult> SetArchivedAsync(string sub, string rg, string ws, string jobId, ClaimsPrincipal principal, LetheDb db, DateTimeOffset? archivedAt, CancellationToken ct)
+    /// Archives (with the time) or restores (null) a job; the portal's Archive and Restore too.
+    internal static async Task<IResult> SetArchivedAsync(string sub, string rg, string ws, string jobId, ClaimsPrincipal principal, LetheDb db, DateTimeOffset? archivedAt, CancellationToken ct)
     {
         var lookup = await LoadAsync(sub, rg, ws, jobId, principal, db, Right.Write, ct, tracking: true);
         if (lookup.Problem is not null)
@@ -255,13 +262,32 @@ internal static class JobEndpoints
             : Problems.NotFound("The workspace");
     }
 
-    /// A storage-level delete: the blob is soft-deleted, as the storage account's own soft delete does.
-    public static async Task<IResult> DeleteFromStorageAsync(
+    /// Downloads any blob of the workspace's storage, the job history documents under azureml/ included (seed 001).
+    public static async Task<IResult> DownloadFromStorageAsync(
         string subscriptionId, string resourceGroupName, string workspaceName, string path, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
     {
         // A catch-all route value keeps %2F (and so '..%2F') encoded: decode, then validate what it means.
         path = Uri.UnescapeDataString(path);
-        if (WorkspaceNames.StoragePathProblem(path) is { } pathProblem)
+        if (WorkspaceNames.StorageReadPathProblem(path) is { } pathProblem)
+        {
+            return Problems.Invalid("path", pathProblem);
+        }
+        var lookup = await WorkspaceAccess.LoadAsync(subscriptionId, resourceGroupName, workspaceName, principal, db, Right.Read, ct);
+        if (lookup.Problem is not null)
+        {
+            return lookup.Problem;
+        }
+        return await StreamBlobAsync(blobs, lookup.Workspace!.StorageAccount, path, "The blob", ct);
+    }
+
+    /// A storage-level delete (WorkspaceStorage.DeleteAsync): data is soft-deleted as the storage account does; job files
+    /// are removed for good, and a deleted history document leaves its job marked as having none.
+    public static async Task<IResult> DeleteFromStorageAsync(
+        string subscriptionId, string resourceGroupName, string workspaceName, string path, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, TimeProvider clock, CancellationToken ct)
+    {
+        // A catch-all route value keeps %2F (and so '..%2F') encoded: decode, then validate what it means.
+        path = Uri.UnescapeDataString(path);
+        if (WorkspaceNames.StorageDeletePathProblem(path) is { } pathProblem)
         {
             return Problems.Invalid("path", pathProblem);
         }
@@ -270,7 +296,7 @@ internal static class JobEndpoints
         {
             return lookup.Problem;
         }
-        return await blobs.SoftDeleteAsync(lookup.Workspace!.StorageAccount, path, ct) ? TypedResults.NoContent() : Problems.NotFound("The blob");
+        return await WorkspaceStorage.DeleteAsync(db, blobs, lookup.Workspace!, path, clock.GetUtcNow(), ct) ? TypedResults.NoContent() : Problems.NotFound("The blob");
     }
 
     internal static async Task<IResult> StreamBlobAsync(IBlobStore blobs, string container, string name, string what, CancellationToken ct)
@@ -299,5 +325,5 @@ internal static class JobEndpoints
 
     public static JobResource ToResource(Workspace workspace, ExperimentRun r) => new(
         $"{workspace.ResourceId.Value}/jobs/{r.JobId}", r.JobId, r.ExperimentName, r.Title, r.Status.ToString(),
-        SubmitJob.ParametersOf(r), r.SubmittedBy, r.SubmittedAt, r.ArchivedAt is not null);
+        SubmitJob.ParametersOf(r), r.SubmittedBy, r.SubmittedAt, r.ArchivedAt is not null, r.HistoryDocumentDeletedAt is null, r.HistoryDocumentDeletedAt);
 }

@@ -2,8 +2,8 @@ using System.Security.Claims;
 using Lethe.Blobs;
 using Lethe.Client;
 using Lethe.Resources;
-using Lethe.Telemetry;
 using Lethe.Workspaces;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,12 +18,12 @@ public static class WorkspaceEndpoints
     public static void MapWorkspaceEndpoints(this WebApplication app)
     {
         var root = app.MapGroup("/subscriptions/{subscriptionId}").RequireAuthorization().WithTags("Workspaces")
-            .AddEndpointFilter(RecordTelemetryAsync).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         root.MapGet("/providers/Microsoft.MachineLearningServices/workspaces", ListBySubscriptionAsync).WithName("ListWorkspacesBySubscription").Produces<ArmList<WorkspaceResource>>();
         root.MapGet("/providers/Microsoft.MachineLearningServices/deletedWorkspaces", ListDeletedAsync).WithName("ListDeletedWorkspaces").Produces<ArmList<WorkspaceResource>>();
         root.MapGet("/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningServices/workspaces", ListByGroupAsync).WithName("ListWorkspaces").Produces<ArmList<WorkspaceResource>>();
 
-        var ws = app.MapGroup(Base).RequireAuthorization().WithTags("Workspaces").AddEndpointFilter(RecordTelemetryAsync)
+        var ws = app.MapGroup(Base).RequireAuthorization().WithTags("Workspaces")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         ws.MapPut("", PutAsync).WithName("CreateOrUpdateWorkspace").Produces<WorkspaceResource>().Produces<WorkspaceResource>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status409Conflict);
         ws.MapGet("", GetAsync).WithName("GetWorkspace").Produces<WorkspaceResource>();
@@ -35,43 +35,6 @@ public static class WorkspaceEndpoints
         ws.MapDelete("/members/{principalId}", RemoveMemberAsync).WithName("RemoveWorkspaceMember").Produces(StatusCodes.Status204NoContent);
         AssetEndpoints.Map(ws);
         JobEndpoints.Map(ws);
-    }
-
-    /// Every successful call records a telemetry event: who, which operation, on which resource, when.
-    private static async ValueTask<object?> RecordTelemetryAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var result = await next(context);
-        var inner = result is INestedHttpResult nested ? nested.Result : result as IResult;
-        var status = (inner as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
-        var http = context.HttpContext;
-        if (status < 400 && http.User.Identity?.IsAuthenticated == true)
-        {
-            var action = http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? http.Request.Method;
-            var recorder = http.RequestServices.GetRequiredService<TelemetryRecorder>();
-            // The route template and the resource's ID, never the raw path: a path can hold another person's object
-            // ID (`/members/{principalId}`) or anything a caller typed.
-            var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
-            await recorder.RecordAsync(http.User.ObjectId(), "workspaces." + action, route, TelemetryResource(http.Request.RouteValues), http.RequestAborted);
-        }
-        return result;
-    }
-
-    /// The workspace (or resource group, or subscription) the request addressed, from its route values.
-    private static string TelemetryResource(RouteValueDictionary values)
-    {
-        if (!Guid.TryParse(values["subscriptionId"] as string, out var subscription))
-        {
-            return "";
-        }
-        var group = values["resourceGroupName"] as string;
-        var workspace = values["workspaceName"] as string;
-        if (ResourceId.NameProblem(group, "resource group") is not null)
-        {
-            return ResourceId.ForSubscription(subscription).Value;
-        }
-        return WorkspaceNames.WorkspaceNameProblem(workspace) is not null
-            ? ResourceId.ForResourceGroup(subscription, group!).Value
-            : WorkspaceIds.Workspace(subscription, group!, workspace!).Value;
     }
 
     public static async Task<IResult> ListBySubscriptionAsync(string subscriptionId, ClaimsPrincipal principal, LetheDb db, HttpRequest request, [FromQuery(Name = "$top")] int? top, [FromQuery(Name = "$skipToken")] string? skipToken, CancellationToken ct)
@@ -207,7 +170,7 @@ public static class WorkspaceEndpoints
         // workspace it is while nobody else joins (seed 000's personal workspace).
         if (await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == principal.ObjectId(), ct) is { } creator)
         {
-            WorkspaceMembers.Put(db, workspace, null, creator.Id, creator.Email ?? "", creator.DisplayName, Role.Owner, clock.GetUtcNow());
+            WorkspaceMembers.Add(db, workspace, creator.Id, creator.Email ?? "", creator.DisplayName, Role.Owner, clock.GetUtcNow());
         }
         await db.SaveChangesAsync(ct);
         return TypedResults.Created(workspace.ResourceId.Value, ToResource(workspace));
@@ -317,13 +280,25 @@ public static class WorkspaceEndpoints
             return Problems.Invalid(request.PrincipalId is null ? "email" : "principalId", "No user has this object ID or email.");
         }
         var workspace = lookup.Workspace!;
-        var existing = await db.WorkspaceMembers.FirstOrDefaultAsync(m => m.WorkspaceId == workspace.Id && m.PrincipalId == user.Id, ct);
-        var wasNew = existing is null;
-        WorkspaceMembers.Put(db, workspace, existing, user.Id, user.Email ?? "", user.DisplayName, role, clock.GetUtcNow());
-        await db.SaveChangesAsync(ct);
-        var member = await db.WorkspaceMembers.AsNoTracking().FirstAsync(m => m.WorkspaceId == workspace.Id && m.PrincipalId == user.Id, ct);
-        return wasNew ? TypedResults.Created($"{workspace.ResourceId.Value}/members/{user.Id:D}", ToResource(member)) : TypedResults.Ok(ToResource(member));
+        var existing = await db.WorkspaceMembers.AsNoTracking().FirstOrDefaultAsync(m => m.WorkspaceId == workspace.Id && m.PrincipalId == user.Id, ct);
+        if (existing is null)
+        {
+            // Two adds of one principal at once: the member's primary key takes one, the other answers 409.
+            await WorkspaceMembers.AddAsync(db, workspace, user.Id, user.Email ?? "", user.DisplayName, role, clock.GetUtcNow(), ct);
+        }
+        else if (existing.Role != role && !await WorkspaceMembers.ChangeRoleAsync(db, workspace, existing, role, clock.GetUtcNow(), ct))
+        {
+            return MemberChanged();
+        }
+        var member = await db.WorkspaceMembers.AsNoTracking().FirstOrDefaultAsync(m => m.WorkspaceId == workspace.Id && m.PrincipalId == user.Id, ct);
+        if (member is null)
+        {
+            return MemberChanged();
+        }
+        return existing is null ? TypedResults.Created($"{workspace.ResourceId.Value}/members/{user.Id:D}", ToResource(member)) : TypedResults.Ok(ToResource(member));
     }
+
+    private static ProblemHttpResult MemberChanged() => Problems.Conflict("Another request changed or removed this member at the same time; read the members again.");
 
     public static async Task<IResult> RemoveMemberAsync(
         string subscriptionId, string resourceGroupName, string workspaceName, string principalId, ClaimsPrincipal principal, LetheDb db, CancellationToken ct)
@@ -337,17 +312,12 @@ public static class WorkspaceEndpoints
         {
             return lookup.Problem;
         }
-        var member = await db.WorkspaceMembers.FirstOrDefaultAsync(m => m.WorkspaceId == lookup.Workspace!.Id && m.PrincipalId == pid, ct);
+        var member = await db.WorkspaceMembers.AsNoTracking().FirstOrDefaultAsync(m => m.WorkspaceId == lookup.Workspace!.Id && m.PrincipalId == pid, ct);
         if (member is null)
         {
             return Problems.NotFound("The member");
         }
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.RoleAssignments.Where(a => a.Id == member.RoleAssignmentId).ExecuteDeleteAsync(ct);
-        db.WorkspaceMembers.Remove(member);
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        return TypedResults.NoContent();
+        return await WorkspaceMembers.RemoveAsync(db, member, ct) ? TypedResults.NoContent() : MemberChanged();
     }
 
     public static WorkspaceResource ToResource(Workspace w) => new(

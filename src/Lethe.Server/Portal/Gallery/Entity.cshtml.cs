@@ -49,7 +49,7 @@ public sealed class EntityModel(GalleryCatalog catalog, GalleryWrites writes) : 
 
     public async Task<IActionResult> OnPostUnpublishAsync(CancellationToken ct)
     {
-        var me = await writes.AuthorForAsync(User.ObjectId(), ct);
+        var me = await writes.FindAuthorAsync(User.ObjectId(), ct);
         var outcome = await writes.UnpublishAsync(User.ObjectId(), Id, ct);
         if (outcome != WriteOutcome.Done)
         {
@@ -67,7 +67,7 @@ public sealed class EntityModel(GalleryCatalog catalog, GalleryWrites writes) : 
 
     private async Task LoadAsync(CancellationToken ct)
     {
-        var me = await writes.AuthorForAsync(User.ObjectId(), ct);
+        var me = await writes.FindAuthorAsync(User.ObjectId(), ct);
         State = await catalog.FreshAsync(ct);
         Item = CatalogListing.Find(State, Id, me?.Id);
         IsOwn = Item is not null && me?.Id == Item.AuthorId;

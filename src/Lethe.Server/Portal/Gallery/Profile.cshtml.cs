@@ -19,12 +19,15 @@ public sealed class ProfileModel(GalleryCatalog catalog, GalleryWrites writes) :
     public DateTimeOffset? TokenExpiresAt { get; private set; }
     public string? Message { get; private set; }
 
+    /// The signed-in person looking at their own profile before they have one.
+    public bool OwnWithoutProfile { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(AuthorId))
         {
             // The profile link without an ID is the signed-in user's own profile.
-            var me = await writes.AuthorForAsync(User.ObjectId(), ct);
+            var me = await writes.FindAuthorAsync(User.ObjectId(), ct);
             if (me is not null)
             {
                 return RedirectToPage(new { authorId = me.Id });
@@ -59,10 +62,12 @@ public sealed class ProfileModel(GalleryCatalog catalog, GalleryWrites writes) :
 
     private async Task LoadAsync(CancellationToken ct)
     {
-        var mine = await writes.AuthorForAsync(User.ObjectId(), ct);
+        var mine = await writes.FindAuthorAsync(User.ObjectId(), ct);
+        OwnWithoutProfile = AuthorId is null && mine is null;
         AuthorId ??= mine?.Id;
         State = await catalog.FreshAsync(ct);
-        if (AuthorId is null || !State.Authors.TryGetValue(AuthorId, out var profile))
+        // Someone else's profile is public only from their first published item on.
+        if (AuthorId is null || !State.Authors.TryGetValue(AuthorId, out var profile) || (profile.ContributedAt is null && mine?.Id != profile.Id))
         {
             return;
         }

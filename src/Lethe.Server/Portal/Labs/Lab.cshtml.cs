@@ -52,7 +52,7 @@ public sealed class LabModel(LetheDb db, IBlobStore blobs, TimeProvider clock) :
         IsAdmin = await db.IsLabAdminAsync(me, lab, ct);
         Vms = (await db.VisibleVirtualMachines(lab.Id, me, IsAdmin).AsNoTracking().Where(v => v.DeletedAt == null).OrderBy(v => v.NameKey).ToListAsync(ct))
             .Select(v => LabVirtualMachineEndpoints.ToResource(lab, v)).ToList();
-        if (await LabDiskEndpoints.ListAsync(Sub, ResourceGroup, LabName, User, db, Request, null, null, ct) is { Result: Ok<ArmList<LabDiskResource>> disks })
+        if (await LabDiskEndpoints.ListAsync(Sub, ResourceGroup, LabName, User, db, Request, null, null, false, ct) is { Result: Ok<ArmList<LabDiskResource>> disks })
         {
             Disks = disks.Value!.Value;
         }
@@ -109,21 +109,9 @@ public sealed class LabModel(LetheDb db, IBlobStore blobs, TimeProvider clock) :
         return result.Result is FileStreamHttpResult file ? File(file.FileStream, file.ContentType, file.FileDownloadName) : NotFound();
     }
 
-    /// Turns a handler's answer into a message on the page (problem details become the error shown).
     private RedirectToPageResult Done(IResult result, string success)
     {
-        switch (result is INestedHttpResult nested ? nested.Result : result)
-        {
-            case ProblemHttpResult problem:
-                Error = problem.ProblemDetails.Detail ?? problem.ProblemDetails.Title;
-                break;
-            case ValidationProblem invalid:
-                Error = string.Join(" ", invalid.ProblemDetails.Errors.SelectMany(e => e.Value));
-                break;
-            default:
-                Message = success;
-                break;
-        }
+        (Message, Error) = HandlerOutcome.Of(result, success);
         return RedirectToPage();
     }
 }

@@ -38,9 +38,10 @@ public sealed class ShutdownModel(LetheDb db) : PageModel
         var outcome = await ShutdownNotices.PostponeAsync(db, Token, minutes, ct);
         Message = outcome switch
         {
-            ShutdownNotices.Outcome.Done => $"The shutdown is postponed by {minutes} minutes.",
-            ShutdownNotices.Outcome.AlreadyShutDown => "The virtual machine has already been shut down.",
-            ShutdownNotices.Outcome.InvalidMinutes => "Choose how long to postpone the shutdown.",
+            ShutdownNotices.Outcome.Done => $"The shutdown is postponed to {minutes} minutes after its scheduled time.",
+            ShutdownNotices.Outcome.AlreadyShutDown => Api.Labs.LabShutdownEndpoints.AlreadyShutDown,
+            ShutdownNotices.Outcome.Skipped => Api.Labs.LabShutdownEndpoints.SkippedCannotBePostponed,
+            ShutdownNotices.Outcome.InvalidMinutes => "Choose how long to postpone the shutdown: " + ShutdownNotices.PostponeLimits,
             _ => null,
         };
         return outcome == ShutdownNotices.Outcome.NotFound ? NotFound() : RedirectToPage(new { token = Token });
@@ -52,7 +53,7 @@ public sealed class ShutdownModel(LetheDb db) : PageModel
         Message = outcome switch
         {
             ShutdownNotices.Outcome.Done => "This shutdown is skipped. The next one follows the schedule.",
-            ShutdownNotices.Outcome.AlreadyShutDown => "The virtual machine has already been shut down.",
+            ShutdownNotices.Outcome.AlreadyShutDown => Api.Labs.LabShutdownEndpoints.AlreadyShutDown,
             _ => null,
         };
         return outcome == ShutdownNotices.Outcome.NotFound ? NotFound() : RedirectToPage(new { token = Token });

@@ -11,12 +11,14 @@ namespace Lethe.Server.Portal.Workspaces;
 public sealed class DeletedModel(LetheDb db, IBlobStore blobs, TelemetryRecorder telemetry, TimeProvider clock) : PageModel
 {
     public IReadOnlyList<Workspace> Items { get; private set; } = [];
-    public string? Message { get; private set; }
+    /// Set by the action that redirected here: the server's own words, never text from the URL.
+    [TempData]
+    public string? Message { get; set; }
 
     /// The workspace whose permanent delete awaits confirmation.
     public Workspace? Confirm { get; private set; }
 
-    public async Task OnGetAsync(string? done, Guid? confirmSubscription, string? confirmGroup, string? confirmName, CancellationToken ct)
+    public async Task OnGetAsync(Guid? confirmSubscription, string? confirmGroup, string? confirmName, CancellationToken ct)
     {
         var me = User.ObjectId();
         var list = new List<Workspace>();
@@ -25,7 +27,6 @@ public sealed class DeletedModel(LetheDb db, IBlobStore blobs, TelemetryRecorder
             list.AddRange(await WorkspacePortal.VisibleAsync(db, me, subscription, deleted: true, ct) ?? []);
         }
         Items = list;
-        Message = done;
         Confirm = list.FirstOrDefault(w => w.SubscriptionId == confirmSubscription
             && string.Equals(w.ResourceGroup, confirmGroup, StringComparison.OrdinalIgnoreCase) && string.Equals(w.Name, confirmName, StringComparison.OrdinalIgnoreCase));
         await telemetry.RecordAsync(User, "ListDeletedWorkspaces", "/workspaces/deleted", ct);
@@ -40,11 +41,13 @@ public sealed class DeletedModel(LetheDb db, IBlobStore blobs, TelemetryRecorder
         }
         if (workspace.Purging)
         {
-            return Redirect("/workspaces/deleted?done=" + Uri.EscapeDataString($"{workspace.Name} is being purged and cannot be recovered."));
+            Message = $"{workspace.Name} is being purged and cannot be recovered.";
+            return Redirect("/workspaces/deleted");
         }
         await SoftDeleteWorkspace.RecoverAsync(db, blobs, workspace, ct);
         await telemetry.RecordAsync(User, "RecoverWorkspace", workspace.ResourceId.Value, ct);
-        return Redirect($"{WorkspacePortal.PathOf(workspace)}?done={Uri.EscapeDataString($"Recovered {workspace.Name} with all its assets and data.")}");
+        Message = $"Recovered {workspace.Name} with all its assets and data.";
+        return Redirect(WorkspacePortal.PathOf(workspace));
     }
 
     public async Task<IActionResult> OnPostPurgeAsync(Guid subscriptionId, string resourceGroup, string name, CancellationToken ct)
@@ -56,13 +59,15 @@ public sealed class DeletedModel(LetheDb db, IBlobStore blobs, TelemetryRecorder
         }
         if (!SoftDeleteWorkspace.CanPurgeNow(workspace, clock.GetUtcNow()))
         {
-            return Redirect("/workspaces/deleted?done=" + Uri.EscapeDataString($"Purge protection is on: {workspace.Name} is purged when its retention ends."));
+            Message = $"Purge protection is on: {workspace.Name} is purged when its retention ends.";
+            return Redirect("/workspaces/deleted");
         }
         if (!workspace.Purging)
         {
             await PurgeWorkspace.EnqueueAsync(db, workspace, User.ObjectId(), clock, ct);
         }
         await telemetry.RecordAsync(User, "PurgeWorkspace", workspace.ResourceId.Value, ct);
-        return Redirect("/workspaces/deleted?done=" + Uri.EscapeDataString($"{workspace.Name} is being deleted permanently."));
+        Message = $"{workspace.Name} is being deleted permanently.";
+        return Redirect("/workspaces/deleted");
     }
 }

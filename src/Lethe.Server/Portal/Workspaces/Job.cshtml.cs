@@ -1,5 +1,7 @@
 using Lethe.Blobs;
 using Lethe.Resources;
+using Lethe.Server.Api.Workspaces;
+using Lethe.Server.Portal.Shared;
 using Lethe.Telemetry;
 using Lethe.Workspaces;
 using Microsoft.AspNetCore.Mvc;
@@ -8,9 +10,23 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Lethe.Server.Portal.Workspaces;
 
-/// A job: its facts, and Outputs + logs with a Download per artifact and Download all (a zip streamed as it is made).
-public sealed class JobModel(LetheDb db, IBlobStore blobs, TelemetryRecorder telemetry) : PageModel
+/// A job: its facts and history document, Outputs + logs with a Download per artifact and Download all (a zip streamed
+/// as it is made), and Archive, Restore and Delete (confirmed on a page state of its own) for contributors.
+public sealed class JobModel(LetheDb db, IBlobStore blobs, TelemetryRecorder telemetry, TimeProvider clock) : PageModel
 {
+    public bool CanWrite { get; private set; }
+
+    /// Whether the job's delete awaits confirmation.
+    public bool ConfirmDelete { get; private set; }
+
+    [TempData]
+    public string? Message { get; set; }
+
+    [TempData]
+    public string? Error { get; set; }
+
+    public string HistoryDocumentLink => $"{WorkspacePortal.PathOf(Workspace)}/storage?handler=Download&path={Uri.EscapeDataString(JobBlobs.HistoryDocument(Run.JobId))}";
+
     public Workspace Workspace { get; private set; } = null!;
     public ExperimentRun Run { get; private set; } = null!;
     public IReadOnlyList<BlobItem> Artifacts { get; private set; } = [];
@@ -18,12 +34,14 @@ public sealed class JobModel(LetheDb db, IBlobStore blobs, TelemetryRecorder tel
     public string Folder => JobBlobs.Folder(Run.JobId);
     public string Path => $"{WorkspacePortal.PathOf(Workspace)}/jobs/{Uri.EscapeDataString(Run.JobId)}";
 
-    public async Task<IActionResult> OnGetAsync(Guid subscriptionId, string resourceGroup, string name, string jobId, CancellationToken ct)
+    public async Task<IActionResult> OnGetAsync(Guid subscriptionId, string resourceGroup, string name, string jobId, bool confirmDelete, CancellationToken ct)
     {
         if (await LoadAsync(subscriptionId, resourceGroup, name, jobId, ct) is { } problem)
         {
             return problem;
         }
+        CanWrite = await db.CheckAsync(User.ObjectId(), Workspace.ResourceId, Right.Write, ct) == AccessDecision.Allowed;
+        ConfirmDelete = CanWrite && confirmDelete;
         var list = new List<BlobItem>();
         foreach (var sub in new[] { "logs/", "outputs/" })
         {
@@ -69,6 +87,38 @@ public sealed class JobModel(LetheDb db, IBlobStore blobs, TelemetryRecorder tel
         var container = Workspace.StorageAccount;
         var id = Run.JobId;
         return new ZipDownload($"{id}.zip", (body, token) => ArtifactArchive.WriteJobAsync(blobs, container, id, body, null, token));
+    }
+
+    public async Task<IActionResult> OnPostArchiveAsync(Guid subscriptionId, string resourceGroup, string name, string jobId, CancellationToken ct)
+    {
+        var result = await JobEndpoints.SetArchivedAsync(subscriptionId.ToString("D"), resourceGroup, name, jobId, User, db, clock.GetUtcNow(), ct);
+        return await DoneAsync(result, subscriptionId, resourceGroup, name, jobId, "ArchiveJob", $"Archived job {jobId}: it is hidden from the jobs list, its data kept.", toWorkspace: true, ct);
+    }
+
+    public async Task<IActionResult> OnPostRestoreAsync(Guid subscriptionId, string resourceGroup, string name, string jobId, CancellationToken ct)
+    {
+        var result = await JobEndpoints.SetArchivedAsync(subscriptionId.ToString("D"), resourceGroup, name, jobId, User, db, null, ct);
+        return await DoneAsync(result, subscriptionId, resourceGroup, name, jobId, "RestoreJob", $"Restored job {jobId}.", toWorkspace: false, ct);
+    }
+
+    public async Task<IActionResult> OnPostDeleteAsync(Guid subscriptionId, string resourceGroup, string name, string jobId, CancellationToken ct)
+    {
+        var result = await JobEndpoints.DeleteAsync(subscriptionId.ToString("D"), resourceGroup, name, jobId, User, db, blobs, ct);
+        return await DoneAsync(result, subscriptionId, resourceGroup, name, jobId, "DeleteJob", $"Deleted job {jobId} with its history document, outputs and logs.", toWorkspace: true, ct);
+    }
+
+    /// The API handler's answer as the page's message; a job that is gone or hidden sends the user to its workspace.
+    private async Task<IActionResult> DoneAsync(IResult result, Guid subscriptionId, string resourceGroup, string name, string jobId, string action, string success, bool toWorkspace, CancellationToken ct)
+    {
+        var workspace = $"/workspaces/{subscriptionId:D}/{Uri.EscapeDataString(resourceGroup)}/{Uri.EscapeDataString(name)}";
+        if (HandlerOutcome.ErrorOf(result) is { } error)
+        {
+            Error = error;
+            return Redirect($"{workspace}/jobs/{Uri.EscapeDataString(jobId)}");
+        }
+        Message = success;
+        await telemetry.RecordAsync(User, action, $"{WorkspaceIds.Workspace(subscriptionId, resourceGroup, name).Value}/jobs/{jobId}", ct);
+        return Redirect(toWorkspace ? $"{workspace}#jobs-heading" : $"{workspace}/jobs/{Uri.EscapeDataString(jobId)}");
     }
 
     private async Task<IActionResult?> LoadAsync(Guid subscriptionId, string resourceGroup, string name, string jobId, CancellationToken ct)
