@@ -224,7 +224,7 @@ public sealed class DeleteVersusWriteTests(WorkspaceHosts hosts) : IClassFixture
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         var id = disk.Properties.UniqueIdentifier;
         Assert.Null(await host.WithDbAsync(db => db.LabDisks.AsNoTracking().Where(d => d.Id == id).Select(d => d.LeasedByVmId).SingleOrDefaultAsync(Ct)));
-        Assert.Empty(await lab.User1.Client.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, Ct).ToListAsync(Ct));
+        Assert.Empty(await lab.User1.Client.ListLabDisksAsync(lab.SubscriptionId, lab.Group, lab.Lab, ct: Ct).ToListAsync(Ct));
     }
 
     [Theory]
