@@ -144,7 +144,17 @@ public sealed class DeleteVersusWriteTests(WorkspaceHosts hosts) : IClassFixture
         Assert.DoesNotContain(names, n => n.EndsWith("/old.txt", StringComparison.Ordinal));
         var versions = outcome == HttpStatusCode.Created ? await op.ListModelVersionsAsync(s.SubscriptionId, s.Group, s.Name, "clf", Ct).ToListAsync(Ct) : [];
         Assert.Equal(outcome == HttpStatusCode.Created ? [1] : [], versions.Select(v => v.Version));
-        Assert.Equal(outcome == HttpStatusCode.Created ? [ModelBlobs.Folder("clf", 1) + "new.bin"] : [], names);
+        // Each registration writes into a folder of its own (decision 0070): only the new file is left, in one folder.
+        if (outcome == HttpStatusCode.Created)
+        {
+            var only = Assert.Single(names);
+            Assert.StartsWith(ModelBlobs.Root + "clf/", only, StringComparison.Ordinal);
+            Assert.EndsWith("/new.bin", only, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Empty(names);
+        }
     }
 
     [Theory]
