@@ -242,6 +242,18 @@ public sealed class AzureBlobStore : IBlobStore
         return count;
     }
 
+    public async IAsyncEnumerable<string> ListContainersAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        // The service lists containers in name order; the logical name keeps it (one prefix for all).
+        await foreach (var found in service.GetBlobContainersAsync(BlobContainerTraits.None, BlobContainerStates.None, options.ContainerPrefix, ct))
+        {
+            if (BlobNames.LogicalContainer(options.ContainerPrefix, found.Name) is { } name)
+            {
+                yield return name;
+            }
+        }
+    }
+
     public async Task CheckHealthAsync(CancellationToken ct)
     {
         await foreach (var _ in probe.GetBlobContainersAsync(BlobContainerTraits.None, BlobContainerStates.None, options.ContainerPrefix, ct)

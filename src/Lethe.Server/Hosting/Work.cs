@@ -19,6 +19,7 @@ internal static class Work
         builder.Services.AddGallery(builder.Configuration);
         builder.Services.AddScoped<IJobHandler, DeleteResourceGroup>();
         builder.Services.AddScoped<IJobHandler, PurgeExpiredBlobs>();
+        builder.Services.AddScoped<IJobHandler, PurgeOrphanBlobs>();
         builder.Services.AddLetheWorkspaces(builder.Configuration);
         builder.Services.AddLabs(builder.Configuration).AddSingleton<ISasContainerWriter, SasContainerWriter>();
         builder.Services.AddPrivacyRequests(builder.Configuration);

@@ -1168,6 +1168,8 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.Property<DateTimeOffset?>("HistoryDocumentDeletedAt")
                         .HasColumnType("timestamp with time zone");
+                    b.Property<Guid>("Incarnation")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("JobId")
                         .IsRequired()

@@ -1160,6 +1160,8 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.Property<long?>("HistoryDocumentDeletedAt")
                         .HasColumnType("INTEGER");
+                    b.Property<Guid>("Incarnation")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("JobId")
                         .IsRequired()

@@ -30,6 +30,13 @@ public sealed class BlobOptions : IValidatableObject
 
     public TimeSpan SoftDeleteRetention => TimeSpan.FromDays(SoftDeleteRetentionDays);
 
+    /// How long blobs without an owner are left alone before the orphan sweep removes them: longer than any
+    /// write takes between its put and its owner's row (decision 0071).
+    [Range(0, 10080, ErrorMessage = "Lethe:Blobs:OrphanGraceMinutes must be between 0 and 10080.")]
+    public int OrphanGraceMinutes { get; set; } = 60;
+
+    public TimeSpan OrphanGrace => TimeSpan.FromMinutes(OrphanGraceMinutes);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Provider == BlobProvider.Azure && string.IsNullOrWhiteSpace(ConnectionString))

@@ -227,6 +227,24 @@ public sealed class FileSystemBlobStore : IBlobStore
         return Task.FromResult(count);
     }
 
+    public async IAsyncEnumerable<string> ListContainersAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await Task.CompletedTask;
+        if (!Directory.Exists(root))
+        {
+            yield break;
+        }
+
+        var names = Directory.EnumerateDirectories(root)
+            .Select(folder => BlobNames.LogicalContainer(options.ContainerPrefix, Path.GetFileName(folder)))
+            .OfType<string>().Order(StringComparer.Ordinal).ToList();
+        foreach (var name in names)
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return name;
+        }
+    }
+
     public Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken ct)
     {
         if (!Directory.Exists(root))

@@ -63,6 +63,9 @@ public interface IBlobStore
     /// (<see cref="BlobOptions.SoftDeleteRetentionDays"/>) before <paramref name="now"/>; returns how many.
     Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken ct);
 
+    /// The containers of this store (logical names, ordered by name): what the orphan sweep walks.
+    IAsyncEnumerable<string> ListContainersAsync(CancellationToken ct);
+
     /// Throws when the store cannot be reached or written.
     Task CheckHealthAsync(CancellationToken ct);
 }

@@ -112,12 +112,14 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         }
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // The version first: it locks the catalog's counter, so an unpublish committed meanwhile is seen by the
+        // read below, and a change never writes its content back into a tombstone (decision 0071).
+        var version = await NextVersionAsync(ct);
         var entity = await db.GalleryEntities.FirstOrDefaultAsync(e => e.Id == entityId && e.AuthorId == author.Id && e.UnpublishedAt == null, ct);
         if (entity is null)
         {
             return (WriteOutcome.NotFound, null);
         }
-        var version = await NextVersionAsync(ct);
         entity.Kind = change.Kind ?? entity.Kind;
         entity.Name = change.Name?.Trim() ?? entity.Name;
         entity.Description = change.Description?.Trim() ?? entity.Description;
@@ -142,12 +144,13 @@ public sealed class GalleryWrites(LetheDb db, AuthorIds authorIds, GalleryCatalo
         }
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // The version first, as in a change: two unpublishes, or an unpublish and a change, run one after the other.
+        var version = await NextVersionAsync(ct);
         var entity = await db.GalleryEntities.FirstOrDefaultAsync(e => e.Id == entityId && e.AuthorId == author.Id && e.UnpublishedAt == null, ct);
         if (entity is null)
         {
             return WriteOutcome.NotFound;
         }
-        var version = await NextVersionAsync(ct);
         entity.UnpublishedAt = now;
         entity.UpdatedAt = now;
         entity.Name = "";

@@ -134,6 +134,13 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
                 }
                 done.Add(new LabUsageExportFile(name, csv.Rows, csv.Bytes));
             }
+            // The fence of decision 0071, once the CSV's reader has released the connection: a lab deleted while
+            // its export ran keeps none of it (the delete sweeps its files again after its rows).
+            if (payload.SasUri is null && !await db.Labs.AnyAsync(l => l.Id == lab.Id, CancellationToken.None))
+            {
+                await blobs.PurgePrefixAsync(Container, payload.Folder, CancellationToken.None);
+                throw new InvalidOperationException("The lab was deleted while its usage export ran.");
+            }
             await context.CheckpointAsync(JsonSerializer.Serialize(new Checkpoint(done), JobQueue.Json), 50 * done.Count, ct);
         }
         var result = new LabUsageExportResult(Container, payload.Folder, payload.SasUri is null ? "lab" : "sas", done);

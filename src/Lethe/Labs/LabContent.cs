@@ -19,7 +19,8 @@ public sealed class LabContent(LetheDb db, IBlobStore blobs) : IResourceGroupCon
         return [];
     }
 
-    /// Blobs first, then the rows that name them (idempotent: a crash runs it again over what is left).
+    /// Blobs first, then the rows that name them, then the blobs again (idempotent: a crash runs it again over
+    /// what is left).
     public static async Task DeleteLabAsync(LetheDb db, IBlobStore blobs, Lab lab, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
@@ -31,6 +32,9 @@ public sealed class LabContent(LetheDb db, IBlobStore blobs) : IResourceGroupCon
         await db.LabDisks.Where(d => d.LabId == lab.Id).ExecuteDeleteAsync(ct);
         await db.LabVirtualMachines.Where(v => v.LabId == lab.Id).ExecuteDeleteAsync(ct);
         await db.Labs.Where(l => l.Id == lab.Id).ExecuteDeleteAsync(ct);
+        // Again: an export that put a file after the first sweep checks its lab after the put (decision 0071);
+        // if it still saw the lab, its file is complete by now and goes here.
+        await blobs.PurgePrefixAsync(ExportLabUsage.Container, StoragePrefix(lab), ct);
     }
 
     /// Where a lab's own exports are kept in the blob store: under its name and LabUId.

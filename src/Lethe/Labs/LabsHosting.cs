@@ -20,6 +20,7 @@ public static class LabsHosting
         services.AddScoped<IJobHandler, AutoShutdown>();
         services.AddScoped<IJobHandler, AccrueLabCosts>();
         services.AddScoped<IResourceGroupContent, LabContent>();
+        services.AddScoped<Blobs.IBlobOwners, LabBlobOwners>();
         services.AddScoped<IDemoContent, LabsDemo>();
         services.AddSingleton(new PersonalBlobLocation(
             "Labs", ExportLabUsage.Container, LabsPrivacy.UsageExportSource.Prefix, PersonalDataCategory.Identifier, SubjectKind.ObjectId, ErasureStrategy.RetainThenAnonymize,

@@ -17,8 +17,8 @@ public sealed class PurgeWorkspace(LetheDb db, IBlobStore blobs) : IJobHandler
 
     public string Kind => JobKind;
 
-    /// Marks the workspace as being purged (it can no longer be recovered) and queues the job, in one
-    /// save; asked again while that job is live, returns it instead of queueing a second one.
+    /// Marks the workspace as being purged (it can no longer be recovered, and blob writes into it are
+    /// refused: decision 0071) and queues the job, in one save; asked again while that job is live, returns it instead of queueing a second one.
     public static Task<Job> EnqueueAsync(LetheDb db, Workspace workspace, Guid requestedBy, TimeProvider clock, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
@@ -53,6 +53,10 @@ public sealed class PurgeWorkspace(LetheDb db, IBlobStore blobs) : IJobHandler
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(blobs);
         ArgumentNullException.ThrowIfNull(workspace);
+        // Marked first (decision 0071): a write in flight that finds this mark removes its own blob, and
+        // one that checked before it had put its blob already, so the blob sweep below removes it.
+        var id = workspace.Id;
+        await db.Workspaces.Where(w => w.Id == id && !w.Purging).ExecuteUpdateAsync(s => s.SetProperty(w => w.Purging, true), ct);
         await blobs.PurgePrefixAsync(workspace.StorageAccount, "", ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await DeleteRowsAsync(db, workspace, ct);

@@ -19,6 +19,7 @@ public static class SubmitJob
             WorkspaceId = workspace.Id,
             JobId = jobId,
             JobIdKey = jobId.ToLowerInvariant(),
+            Incarnation = Guid.NewGuid(),
             ExperimentName = experimentName,
             Title = title,
             Status = RunStatus.Queued,

@@ -154,6 +154,10 @@ public sealed class ExperimentRun
 
     public required string JobIdKey { get; init; }
 
+    /// Tells this job from an earlier one of the same ID, deleted: a write fenced on this job
+    /// (<see cref="WorkspaceFence"/>) is refused once the job it was for is gone, even if the ID is used again.
+    public Guid Incarnation { get; init; }
+
     public required string ExperimentName { get; init; }
 
     public string? Title { get; set; }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Lethe.Blobs;
 using Lethe.Resources;
 
@@ -7,7 +8,7 @@ namespace Lethe.Workspaces;
 
 /// The naming rules of workspaces and what they hold. Each returns the problem, safe to show, or null.
 /// Names reach blob paths (job IDs, model files), so they are checked before anything is read or written.
-public static class WorkspaceNames
+public static partial class WorkspaceNames
 {
     public const int MaxWorkspaceName = 33;
     public const int MaxAssetName = 255;
@@ -115,6 +116,13 @@ public static class WorkspaceNames
         var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5));
         return ($"{stem}{suffix}", $"{stem}{suffix}", $"{stem}-insights-{suffix}", $"kv{stem}{suffix}"[..Math.Min(24, 2 + stem.Length + suffix.Length)]);
     }
+
+    /// True for a name <see cref="CompanionNames"/> makes for a storage account (a stem and 10 hex digits): the
+    /// containers the Workspaces module owns, as opposed to the other modules' fixed ones.
+    public static bool IsStorageAccountName(string container) => StorageAccountName().IsMatch(container);
+
+    [GeneratedRegex("^[a-z][a-z0-9]{0,11}[0-9a-f]{10}$", RegexOptions.CultureInvariant)]
+    private static partial Regex StorageAccountName();
 }
 
 /// Azure-style IDs of a workspace and its companion resources.

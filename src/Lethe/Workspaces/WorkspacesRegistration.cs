@@ -23,6 +23,7 @@ public static class WorkspacesRegistration
         services.AddScoped<IJobHandler, PurgeWorkspace>();
         services.AddScoped<IJobHandler, PurgeExpiredWorkspaces>();
         services.AddScoped<IResourceGroupContent, WorkspacesInResourceGroup>();
+        services.AddScoped<Blobs.IBlobOwners, WorkspaceBlobOwners>();
         services.AddSingleton<IDemoContent, WorkspacesDemo>();
         services.AddSingleton(WorkspacesPrivacy.HistoryDocuments);
         services.AddSingleton(new PersonalDataSourceFactory(sp => WorkspacesPrivacy.Sources(

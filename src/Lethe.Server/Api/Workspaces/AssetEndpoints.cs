@@ -239,7 +239,12 @@ internal static class AssetEndpoints
         foreach (var file in files)
         {
             await using var content = file.OpenReadStream();
-            await blobs.PutAsync(workspace.StorageAccount, folder + file.FileName, content, null, ct);
+            if (!await WorkspaceFence.PutAsync(db, blobs, workspace, null, folder + file.FileName, content, null, ct))
+            {
+                // The workspace was deleted meanwhile: what this registration wrote goes with it.
+                await blobs.PurgePrefixAsync(workspace.StorageAccount, folder, CancellationToken.None);
+                return Problems.NotFound("The workspace");
+            }
         }
         // The files are in a folder of this registration's own; the version is the next free number, and the unique
         // index on it arbitrates registrations at once: the loser takes the number after the winner's.

@@ -139,7 +139,7 @@ internal static class JobEndpoints
         return TypedResults.Ok(ToResource(lookup.Workspace!, lookup.Run));
     }
 
-    /// The job's record, history document and artifacts are removed for good: blobs first, so a retry finishes.
+    /// The job's record, history document and artifacts are removed for good (<see cref="DeleteJob"/>).
     public static async Task<IResult> DeleteAsync(string subscriptionId, string resourceGroupName, string workspaceName, string jobId, ClaimsPrincipal principal, LetheDb db, IBlobStore blobs, CancellationToken ct)
     {
         var lookup = await LoadAsync(subscriptionId, resourceGroupName, workspaceName, jobId, principal, db, Right.Write, ct);
@@ -147,9 +147,7 @@ internal static class JobEndpoints
         {
             return lookup.Problem;
         }
-        await blobs.PurgePrefixAsync(lookup.Workspace!.StorageAccount, JobBlobs.Folder(lookup.Run!.JobId), ct);
-        var key = lookup.Run.JobIdKey;
-        await db.ExperimentRuns.Where(r => r.WorkspaceId == lookup.Workspace.Id && r.JobIdKey == key).ExecuteDeleteAsync(ct);
+        await DeleteJob.RunAsync(db, blobs, lookup.Workspace!, lookup.Run!, ct);
         return TypedResults.NoContent();
     }
 
@@ -186,9 +184,10 @@ internal static class JobEndpoints
         {
             return lookup.Problem;
         }
-        var contentType = ContentTypeOf(request);
-        await blobs.PutAsync(lookup.Workspace!.StorageAccount, JobBlobs.Artifact(lookup.Run!.JobId, path), request.Body, contentType, ct);
-        return TypedResults.NoContent();
+        // Fenced: a job (or workspace) deleted while the upload streamed in keeps nothing of it (decision 0071).
+        return await WorkspaceFence.PutAsync(db, blobs, lookup.Workspace!, lookup.Run, JobBlobs.Artifact(lookup.Run!.JobId, path), request.Body, ContentTypeOf(request), ct)
+            ? TypedResults.NoContent()
+            : Problems.NotFound("The job");
     }
 
     public static async Task<IResult> DownloadArtifactAsync(
@@ -258,8 +257,9 @@ internal static class JobEndpoints
         {
             return lookup.Problem;
         }
-        await blobs.PutAsync(lookup.Workspace!.StorageAccount, path, request.Body, ContentTypeOf(request), ct);
-        return TypedResults.NoContent();
+        return await WorkspaceFence.PutAsync(db, blobs, lookup.Workspace!, null, path, request.Body, ContentTypeOf(request), ct)
+            ? TypedResults.NoContent()
+            : Problems.NotFound("The workspace");
     }
 
     /// Downloads any blob of the workspace's storage, the job history documents under azureml/ included (seed 001).
