@@ -87,21 +87,8 @@ public static partial class AccountEndpoints
                 _ => Problems.Invalid("email", "The invitation could not be made."),
             };
         }
-        var link = LinkFor(created!.Code, configuration, http);
-        var mailed = false;
-        if (mailer.Enabled)
-        {
-            try
-            {
-                await mailer.SendAsync(ComposeInvitation(mailer, created.Invitation, link), ct);
-                mailed = true;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The inviter still has the link to pass on; the log names the invitation, never the address.
-                LogMailFailed(logs.CreateLogger("Lethe.Invitations"), created.Invitation.Id, e.GetType().Name);
-            }
-        }
+        var link = InvitationLink(created!.Code, configuration, http);
+        var mailed = await TryMailInvitationAsync(mailer, created.Invitation, link, logs, ct);
         return TypedResults.Created($"/identity/invitations/{created.Invitation.Id:D}", ToResource(created.Invitation, DateTimeOffset.UtcNow) with { Link = link, Mailed = mailed });
     }
 
@@ -210,9 +197,34 @@ public static partial class AccountEndpoints
     private static InvitationResource ToResource(Invitation i, DateTimeOffset now)
         => new(i.Id, i.Email, i.DisplayName, i.StateAt(now).ToString(), i.CreatedAt, i.ExpiresAt, i.AcceptedAt, i.InvitedBy);
 
-    /// The link the person opens: the configured public address (`Lethe:Smtp:PublicUrl`), else this request's own.
-    private static string LinkFor(string code, IConfiguration configuration, HttpRequest request)
+    /// Mails the invitation when a mail server is configured; false when none is or it refused. The inviter still has
+    /// the link to pass on, and the log names the invitation, never the address.
+    public static async Task<bool> TryMailInvitationAsync(Mailer mailer, Invitation invitation, string link, ILoggerFactory logs, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(mailer);
+        ArgumentNullException.ThrowIfNull(invitation);
+        ArgumentNullException.ThrowIfNull(logs);
+        if (!mailer.Enabled)
+        {
+            return false;
+        }
+        try
+        {
+            await mailer.SendAsync(ComposeInvitation(mailer, invitation, link), ct);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogMailFailed(logs.CreateLogger("Lethe.Invitations"), invitation.Id, e.GetType().Name);
+            return false;
+        }
+    }
+
+    /// The link the person opens: the configured public address (`Lethe:Smtp:PublicUrl`), else this request's own.
+    public static string InvitationLink(string code, IConfiguration configuration, HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(request);
         var root = configuration["Lethe:Smtp:PublicUrl"] is { Length: > 0 } configured ? configured.TrimEnd('/') : $"{request.Scheme}://{request.Host}{request.PathBase}";
         return $"{root}{InvitationPage}?code={Uri.EscapeDataString(code)}";
     }

@@ -79,9 +79,9 @@ public sealed class Invitations(LetheDb db, UserManager<LetheUser> users, IOptio
 
     public RegistrationOptions Options => options.Value;
 
-    /// An operator: Owner at the root scope.
-    public Task<bool> IsOperatorAsync(Guid objectId, CancellationToken ct)
-        => db.RoleAssignments.AnyAsync(a => a.PrincipalId == objectId && a.ScopeKey == ResourceId.Root.Key && a.Role == Role.Owner, ct);
+    /// An operator: whoever manages access at the root scope (its Owner), decided as every other access check is.
+    public async Task<bool> IsOperatorAsync(Guid objectId, CancellationToken ct)
+        => await db.CheckAsync(objectId, ResourceId.Root, Right.ManageAccess, ct) == AccessDecision.Allowed;
 
     /// Operators invite in every mode; owners (Owner at any scope) unless registration is Closed.
     public async Task<bool> MayInviteAsync(Guid objectId, CancellationToken ct)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -33,7 +32,9 @@ public sealed class SmtpOptions
 /// Sends the auto-shutdown notice of seed 002 over SMTP with MailKit.
 public sealed class LabMail(IOptions<SmtpOptions> options)
 {
-    public bool Enabled => !string.IsNullOrWhiteSpace(options.Value.Host);
+    private readonly Mail.Mailer _mailer = new(options);
+
+    public bool Enabled => _mailer.Enabled;
 
     public static string NoticeUrl(string publicUrl, string token)
     {
@@ -50,13 +51,10 @@ public sealed class LabMail(IOptions<SmtpOptions> options)
         var local = TimeZoneInfo.ConvertTime(shutdownAt, zone);
         var url = NoticeUrl(options.Value.PublicUrl, token);
         var when = local.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " (" + lab.TimeZoneId + ")";
-        var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse(options.Value.From));
-        message.To.Add(MailboxAddress.Parse(to));
-        message.Subject = $"Virtual machine {vm.Name} in lab {lab.Name} shuts down at {when}";
-        var body = new BodyBuilder
-        {
-            TextBody = $"""
+        return _mailer.Compose(
+            to,
+            $"Virtual machine {vm.Name} in lab {lab.Name} shuts down at {when}",
+            $"""
                 The virtual machine {vm.Name} in the lab {lab.Name} is scheduled to shut down at {when}.
 
                 To postpone or skip this shutdown, open:
@@ -65,26 +63,12 @@ public sealed class LabMail(IOptions<SmtpOptions> options)
                 Postpone: {url}?action=postpone
                 Skip: {url}?action=skip
                 """,
-            HtmlBody = $"""
+            $"""
                 <p>The virtual machine <strong>{System.Net.WebUtility.HtmlEncode(vm.Name)}</strong> in the lab <strong>{System.Net.WebUtility.HtmlEncode(lab.Name)}</strong> is scheduled to shut down at {System.Net.WebUtility.HtmlEncode(when)}.</p>
                 <p><a href="{url}?action=postpone">Postpone the shutdown</a> or <a href="{url}?action=skip">skip this shutdown</a>.</p>
-                """,
-        };
-        message.Body = body.ToMessageBody();
-        return message;
+                """);
     }
 
-    public async Task SendAsync(MimeMessage message, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(message);
-        var o = options.Value;
-        using var client = new SmtpClient();
-        await client.ConnectAsync(o.Host ?? throw new InvalidOperationException("Lethe:Smtp:Host is not set."), o.Port, o.Security, ct);
-        if (!string.IsNullOrEmpty(o.UserName))
-        {
-            await client.AuthenticateAsync(o.UserName, o.Password ?? "", ct);
-        }
-        await client.SendAsync(message, ct);
-        await client.DisconnectAsync(quit: true, ct);
-    }
+    /// Sent through the one SMTP path of Lethe (<see cref="Mail.Mailer"/>).
+    public Task SendAsync(MimeMessage message, CancellationToken ct) => _mailer.SendAsync(message, ct);
 }

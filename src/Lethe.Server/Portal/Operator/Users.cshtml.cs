@@ -10,7 +10,7 @@ namespace Lethe.Server.Portal.Operator;
 
 /// The operator's accounts page: who has an account, disable and enable, invite by email, withdraw an invitation.
 /// Anyone who is not an operator (Owner at the root scope) gets the access denied page.
-public sealed class UsersModel(LetheDb db, Invitations invitations, UserManager<LetheUser> users, Mailer mailer, TimeProvider clock) : PageModel
+public sealed class UsersModel(LetheDb db, Invitations invitations, UserManager<LetheUser> users, Mailer mailer, IConfiguration configuration, ILoggerFactory logs, TimeProvider clock) : PageModel
 {
     public const int PageSize = 100;
 
@@ -77,21 +77,15 @@ public sealed class UsersModel(LetheDb db, Invitations invitations, UserManager<
             var (error, created) = await invitations.CreateAsync(me, InviteEmail!, InviteName, ct);
             if (error == InvitationError.None)
             {
-                NewLink = $"{Request.Scheme}://{Request.Host}{Request.PathBase}{AccountEndpoints.InvitationPage}?code={Uri.EscapeDataString(created!.Code)}";
+                NewLink = AccountEndpoints.InvitationLink(created!.Code, configuration, Request);
                 Done = "invited";
-                if (mailer.Enabled)
+                if (await AccountEndpoints.TryMailInvitationAsync(mailer, created.Invitation, NewLink, logs, ct))
                 {
-                    try
-                    {
-                        await mailer.SendAsync(mailer.Compose(created.Invitation.Email, "You are invited to Lethe",
-                            $"You are invited to make an account on Lethe. Open this link to choose your password (it works once):\n{NewLink}\n",
-                            $"<p>You are invited to make an account on Lethe.</p><p><a href=\"{System.Net.WebUtility.HtmlEncode(NewLink)}\">Choose your password</a> (the link works once).</p>"), ct);
-                        Done = "mailed";
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        Error = "The mail server did not take the invitation; pass the link on yourself.";
-                    }
+                    Done = "mailed";
+                }
+                else if (mailer.Enabled)
+                {
+                    Error = "The mail server did not take the invitation; pass the link on yourself.";
                 }
                 if (Error is null)
                 {
