@@ -26,6 +26,11 @@ if (args is ["lab-export-sql", .. var sqlArgs])
 {
     return Lethe.Benchmarks.Labs.LabExportSql.Run(sqlArgs);
 }
+// `-- lab-export-null SQLITEFILE [ROUNDS]`: the SQLite export's row path into Stream.Null.
+if (args is ["lab-export-null", .. var nullArgs])
+{
+    return await Lethe.Benchmarks.Labs.LabExportNull.RunAsync(nullArgs);
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Lethe.Labs;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -217,6 +218,8 @@ internal struct CrLfState
 /// field is data and stays; a doubled quote toggles the state twice, so tracking quotes alone is exact.
 internal static class CrLf
 {
+    // Optimized from the first call (see SqliteLabUsageCsv's row loop): it runs once per COPY message.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Transform(ReadOnlySpan<byte> source, Span<byte> destination, ref CrLfState state, out int consumed)
     {
         var i = 0;

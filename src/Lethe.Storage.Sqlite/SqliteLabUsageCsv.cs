@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Lethe.Labs;
 using Microsoft.Data.Sqlite;
@@ -115,6 +116,7 @@ internal sealed class SqliteLabUsageCsv : ILabUsageCsvSource
 
         public SqliteCsvStream(LetheDb db, sqlite3 handle, sqlite3_stmt statement, IReadOnlyList<string> columns)
         {
+            // The stream steps the statement through its native pointer (SqliteNative): the handle is held until disposal.
             _db = db;
             _handle = handle;
             _statement = statement;
@@ -152,16 +154,21 @@ internal sealed class SqliteLabUsageCsv : ILabUsageCsvSource
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
             => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        /// Formats whole rows into the buffer until the next one does not fit.
+        /// Formats whole rows into the buffer until the next one does not fit (a row that does not fit an
+        /// empty buffer grows it).
+        // Optimized from the first call: the first export of a process otherwise runs its rows through
+        // unoptimized code until tiering catches up (the "cold" export of docs/benchmarks.md).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Fill()
         {
             _pos = 0;
             _len = 0;
+            var statement = _statement.DangerousGetHandle();
             while (!_done)
             {
                 if (!_rowPending)
                 {
-                    var step = raw.sqlite3_step(_statement);
+                    var step = SqliteNative.Step(statement);
                     if (step == raw.SQLITE_DONE)
                     {
                         _done = true;
@@ -173,45 +180,57 @@ internal sealed class SqliteLabUsageCsv : ILabUsageCsvSource
                     }
                     _rowPending = true;
                 }
-                // The worst case of a row: every byte a doubled quote, two quotes, a comma per column, CRLF.
-                var worst = 2;
-                for (var c = 0; c < _columns; c++)
-                {
-                    worst += 2 * raw.sqlite3_column_bytes(_statement, c) + 3;
-                }
-                if (worst > _buffer.Length - _len)
+                var written = TryWriteRow(statement, _buffer.AsSpan(_len));
+                if (written < 0)
                 {
                     if (_len > 0)
                     {
                         break;
                     }
-                    _buffer = new byte[Math.Max(worst, _buffer.Length * 2)];
+                    _buffer = new byte[_buffer.Length * 2];
+                    continue;
                 }
-                _len += WriteRow(_buffer.AsSpan(_len));
+                _len += written;
                 _rowPending = false;
                 _rows++;
             }
         }
 
-        private int WriteRow(Span<byte> output)
+        /// The current row as a CSV line, or -1 when it does not fit <paramref name="output"/>. One call for a
+        /// column's text and one for its length: the value's bytes are read in SQLite's memory, not copied out.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private unsafe int TryWriteRow(nint statement, Span<byte> output)
         {
             var o = 0;
             for (var c = 0; c < _columns; c++)
             {
                 if (c > 0)
                 {
+                    if (o == output.Length)
+                    {
+                        return -1;
+                    }
                     output[o++] = (byte)',';
                 }
-                if (raw.sqlite3_column_type(_statement, c) == raw.SQLITE_NULL)
+                var text = SqliteNative.ColumnText(statement, c);
+                if (text == null)
                 {
                     continue;
                 }
-                var value = raw.sqlite3_column_blob(_statement, c);
+                var value = new ReadOnlySpan<byte>(text, SqliteNative.ColumnBytes(statement, c));
                 if (value.IndexOfAny(NeedsQuotes) < 0)
                 {
-                    value.CopyTo(output[o..]);
+                    if (!value.TryCopyTo(output[o..]))
+                    {
+                        return -1;
+                    }
                     o += value.Length;
                     continue;
+                }
+                // Quoted: every quote doubled, in the worst case every byte.
+                if (2 * value.Length + 2 > output.Length - o)
+                {
+                    return -1;
                 }
                 output[o++] = (byte)'"';
                 foreach (var b in value)
@@ -223,6 +242,10 @@ internal sealed class SqliteLabUsageCsv : ILabUsageCsvSource
                     output[o++] = b;
                 }
                 output[o++] = (byte)'"';
+            }
+            if (output.Length - o < 2)
+            {
+                return -1;
             }
             output[o++] = (byte)'\r';
             output[o++] = (byte)'\n';

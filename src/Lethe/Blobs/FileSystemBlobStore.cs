@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace Lethe.Blobs;
@@ -77,7 +78,7 @@ public sealed class FileSystemBlobStore : IBlobStore
             await using (file)
             {
                 await file.WriteAsync(FileSystemBlobFile.Encode(contentType ?? BlobItem.DefaultContentType), ct);
-                await content.CopyToAsync(file, CopyBufferSize, ct);
+                await CopyWithWriteBehindAsync(content, file, ct);
                 await FileSystemBlobFile.WriteLastModifiedAsync(file, time.GetUtcNow(), ct);
                 // On disk before the rename: otherwise a crash could publish a name whose content never got written.
                 file.Flush(flushToDisk: true);
@@ -102,6 +103,31 @@ public sealed class FileSystemBlobStore : IBlobStore
             {
                 File.Delete(temporary);
             }
+        }
+    }
+
+    /// The content into the temporary file, each <see cref="WriteBehind.Window"/> of it sent on to the disk
+    /// as soon as it is written, so that the fsync before the rename has little left to wait for.
+    private static async Task CopyWithWriteBehindAsync(Stream content, FileStream file, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            var flushedTo = file.Position;
+            int read;
+            while ((read = await content.ReadAsync(buffer.AsMemory(0, CopyBufferSize), ct)) > 0)
+            {
+                await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                if (file.Position - flushedTo >= WriteBehind.Window)
+                {
+                    WriteBehind.Start(file.SafeFileHandle, flushedTo, file.Position - flushedTo);
+                    flushedTo = file.Position;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

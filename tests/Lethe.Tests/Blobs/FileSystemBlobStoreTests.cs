@@ -41,6 +41,33 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContract
     }
 
     [Fact]
+    public async Task A_put_larger_than_several_write_behind_windows_is_stored_byte_for_byte()
+    {
+        // 2.5 windows in reads of odd sizes: windows end inside a read, and the last one is partial.
+        var content = new byte[(int)(WriteBehind.Window * 5 / 2) + 12_345];
+        new Random(14).NextBytes(content);
+        var store = CreateStore(Options, Time);
+
+        await store.PutAsync(Container, "big.bin", new OddReads(content), "application/octet-stream", Ct);
+
+        await using var read = await store.OpenReadAsync(Container, "big.bin", Ct);
+        using var copy = new MemoryStream();
+        await read.CopyToAsync(copy, Ct);
+        Assert.Equal(content.Length, copy.Length);
+        Assert.True(content.AsSpan().SequenceEqual(copy.GetBuffer().AsSpan(0, (int)copy.Length)));
+        Assert.Empty(Directory.EnumerateFiles(((FileSystemBlobStore)store).FoldersOf(Container).Temporary));
+    }
+
+    /// A stream that returns at most 70,001 bytes per read.
+    private sealed class OddReads(byte[] content) : MemoryStream(content, writable: false)
+    {
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, 70_001)]);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            => base.ReadAsync(buffer[..Math.Min(buffer.Length, 70_001)], cancellationToken);
+    }
+
+    [Fact]
     public void Invalid_options_stop_the_registration_with_the_setting_named()
     {
         var options = new BlobOptions { SoftDeleteRetentionDays = -1 };

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using CsvHelper;
 using Lethe.Labs;
@@ -57,6 +58,18 @@ public sealed class LabUsageCsvTests
                 ImagePublisher = i == 3 ? null : "Canonical", ImageOffer = i == 3 ? null : "ubuntu-24_04-lts", ImageSku = i == 6 ? "" : "server",
                 ImageOsType = i == 3 ? null : "Linux", ImageVersion = i == 3 ? null : "latest",
                 CustomImageId = i == 3 ? "/subscriptions/x/resourceGroups/img/providers/Microsoft.DevTestLab/labs/L/customimages/golden" : null,
+                NotificationEmail = "someone@example.com",
+            });
+        }
+        // Rows of several kilobytes, quotes and commas throughout: the files are far larger than the export's
+        // 64 KiB row buffer, so rows meet its end at every kind of place (a quoted field, a doubled quote).
+        for (var i = 7; i < 60; i++)
+        {
+            vms.Add(new LabVirtualMachine
+            {
+                Id = Guid.NewGuid(), LabId = lab.Id, Name = $"vm-{i}", NameKey = $"vm-{i}", CreatedAt = T0.AddSeconds(i),
+                OwnerObjectId = Guid.NewGuid(), PricingTier = "Standard_B2s",
+                EnvironmentId = string.Concat(Enumerable.Repeat($"a\"b,{i}", 2040 / (5 + i.ToString(CultureInfo.InvariantCulture).Length))),
                 NotificationEmail = "someone@example.com",
             });
         }
