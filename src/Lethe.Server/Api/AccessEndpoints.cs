@@ -64,6 +64,10 @@ public static class AccessEndpoints
         {
             return Problems.Denied(decision, "The scope", Right.ManageAccess);
         }
+        if (!await LiveScope.ExistsAsync(db, scope, ct))
+        {
+            return Problems.NotFound("The scope");
+        }
         var user = request.PrincipalId is { } pid ? await users.FindByIdAsync(pid.ToString()) : await users.FindByEmailAsync(request.PrincipalEmail!);
         if (user is null)
         {
@@ -81,6 +85,13 @@ public static class AccessEndpoints
         var assignment = RoleAssignment.Create(scope, user.Id, role, clock.GetUtcNow(), id);
         db.RoleAssignments.Add(assignment);
         await db.SaveChangesAsync(ct);
+        // The fence (decision 0071): a delete of the scope that ran meanwhile may have swept its assignments before
+        // this one was committed; then this write takes its own back, whatever happened to the request.
+        if (!await LiveScope.ExistsAsync(db, scope, CancellationToken.None))
+        {
+            await db.RoleAssignments.Where(a => a.Id == id).ExecuteDeleteAsync(CancellationToken.None);
+            return Problems.NotFound("The scope");
+        }
         return TypedResults.Created($"{Path}/{id}", ToResource(assignment));
     }
 

@@ -32,6 +32,9 @@ public sealed class LabContent(LetheDb db, IBlobStore blobs) : IResourceGroupCon
         await db.LabDisks.Where(d => d.LabId == lab.Id).ExecuteDeleteAsync(ct);
         await db.LabVirtualMachines.Where(v => v.LabId == lab.Id).ExecuteDeleteAsync(ct);
         await db.Labs.Where(l => l.Id == lab.Id).ExecuteDeleteAsync(ct);
+        // Rights at the lab and its VMs and disks go with it, after its row: a role assignment made meanwhile either
+        // committed before the row went (and goes here) or finds the lab gone and takes itself back (decision 0071).
+        await LiveScope.RemoveAssignmentsAsync(db, lab.ScopeKey, ct);
         // Again: an export that put a file after the first sweep checks its lab after the put (decision 0071);
         // if it still saw the lab, its file is complete by now and goes here.
         await blobs.PurgePrefixAsync(ExportLabUsage.Container, StoragePrefix(lab), ct);

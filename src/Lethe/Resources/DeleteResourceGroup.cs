@@ -52,5 +52,8 @@ public sealed class DeleteResourceGroup(LetheDb db, IEnumerable<IResourceGroupCo
         await db.ResourceGroups.Where(g => g.SubscriptionId == payload.SubscriptionId && g.NameKey == key).ExecuteDeleteAsync(ct);
         await context.CheckpointAsync("""{"deleted":true}""", 100, ct);
         await transaction.CommitAsync(ct);
+        // Again, once the group's row is gone for every reader: a role assignment committed after the first sweep
+        // had checked its scope before that (decision 0071).
+        await db.RoleAssignments.Where(a => a.SubscriptionId == payload.SubscriptionId && a.ResourceGroupKey == key).ExecuteDeleteAsync(ct);
     }
 }

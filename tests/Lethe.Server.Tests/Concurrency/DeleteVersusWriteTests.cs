@@ -245,7 +245,7 @@ public sealed class DeleteVersusWriteTests(WorkspaceHosts hosts) : IClassFixture
         var author = await host.NewUserAsync(Ct);
         var entity = await author.Client.PublishEntityAsync(new PublishEntityRequest("Experiment", "Early name", "Early description"), Ct);
 
-        var change = await HeldJson.StartAsync(host, author.Client, HttpMethod.Patch, $"catalog/me/entities/{entity.Id:D}",
+        var change = await HeldJson.StartAsync(host, author.Client, HttpMethod.Patch, $"catalog/entities/{entity.Id:D}",
             new UpdateEntityRequest(Name: "Late name", Description: "Late description"));
         await author.Client.UnpublishEntityAsync(entity.Id, Ct);
         using var response = await change.CompleteAsync();

@@ -37,7 +37,15 @@ public sealed class LetheHost : IAsyncDisposable
     public LogSink Logs { get; }
 
     /// Starts a server; <paramref name="settings"/> adds to or overrides the defaults.
-    public static async Task<LetheHost> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null, CancellationToken ct = default)
+    public static Task<LetheHost> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null, CancellationToken ct = default)
+        => StartAsync(provider, settings, kestrel: false, ct);
+
+    /// Starts a server on Kestrel at a loopback port instead of the in-process test server: clients go through a real
+    /// socket, and a request's body reaches the server as it is sent (<see cref="BodyReadProbe"/> is installed).
+    public static Task<LetheHost> StartOnKestrelAsync(DatabaseProvider provider, CancellationToken ct = default)
+        => StartAsync(provider, null, kestrel: true, ct);
+
+    private static async Task<LetheHost> StartAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings, bool kestrel, CancellationToken ct)
     {
         var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -60,12 +68,16 @@ public sealed class LetheHost : IAsyncDisposable
             all[key] = value;
         }
         var logs = new LogSink();
-        var factory = new LetheFactory(all, logs);
+        var factory = new LetheFactory(all, logs, probeBodies: kestrel);
+        if (kestrel)
+        {
+            factory.UseKestrel(0);
+        }
         var host = new LetheHost(provider, factory, logs, dataDirectory, database);
         try
         {
             // Starting blocks on the server's own start (migrations, demo accounts): off the test's thread.
-            await Task.Run(() => factory.Services, ct);
+            await Task.Run(() => { factory.StartServer(); }, ct);
             return host;
         }
         catch

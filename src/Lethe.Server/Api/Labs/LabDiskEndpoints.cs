@@ -182,6 +182,8 @@ public static class LabDiskEndpoints
         }
         disk.DeletedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(ct);
+        // Rights at the disk go with it, after its mark (decision 0071).
+        await LiveScope.RemoveAssignmentsAsync(db, found.Lab!.ScopeKey + "/disks/" + disk.NameKey, CancellationToken.None);
         return TypedResults.NoContent();
     }
 

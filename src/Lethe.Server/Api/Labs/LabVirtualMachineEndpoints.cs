@@ -210,6 +210,8 @@ public static class LabVirtualMachineEndpoints
         await db.SaveChangesAsync(ct);
         await db.LabDisks.Where(d => d.LeasedByVmId == vm.Id).ExecuteUpdateAsync(set => set.SetProperty(d => d.LeasedByVmId, (Guid?)null), ct);
         await transaction.CommitAsync(ct);
+        // Rights at the VM go with it, after its mark (decision 0071): a VM made again under its name starts without them.
+        await LiveScope.RemoveAssignmentsAsync(db, found.Lab!.ScopeKey + "/virtualmachines/" + vm.NameKey, CancellationToken.None);
         return TypedResults.NoContent();
     }
 
