@@ -122,8 +122,8 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock, IBl
     protected override async Task<string> SweepAsync(CancellationToken ct)
     {
         var now = Clock.GetUtcNow();
-        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
-        var swept = Db.Labs.Where(l => !setAside.Contains(l.Id));
+        var setAside = SetAsideKeys;
+        var swept = Db.Labs.Where(l => !setAside.Contains(l.Id.ToString().ToLower()));
         var total = new Counts(0, 0, 0, 0);
         var failed = 0;
         foreach (var days in await swept.Select(l => l.AnonymizeAfterDays).Distinct().ToListAsync(ct))

@@ -296,7 +296,7 @@ public sealed class JobIntegrityTests
             {
                 throw new InvalidOperationException("the sweep's store is down");
             }
-            var setAside = await SetAsideKeysAsync(ct);
+            var setAside = await SetAsideKeys.ToListAsync(ct);
             foreach (var key in records.Due().Except(setAside))
             {
                 await TryRecordAsync(key, _ => { records.Sweep(key); return Task.CompletedTask; }, ct);
