@@ -130,7 +130,9 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
         try
         {
             await using var transaction = await Db.Database.BeginTransactionAsync(ct);
-            await Db.LabVirtualMachines.Where(v => due.Any(n => n.VmId == v.Id))
+            // Driven by the due notices (an index range) and their VMs' keys: an EXISTS per VM would visit every VM.
+            var dueVms = due.Select(n => n.VmId);
+            await Db.LabVirtualMachines.Where(v => dueVms.Contains(v.Id))
                 .ExecuteUpdateAsync(set => set.SetProperty(v => v.Running, false), ct);
             shutDown = await due.ExecuteUpdateAsync(set => set.SetProperty(n => n.State, ShutdownNoticeState.ShutDown), ct);
             await transaction.CommitAsync(ct);
