@@ -95,7 +95,7 @@ public abstract partial class RecurringJob(LetheDb db, TimeProvider clock, ILogg
 
     /// Failing records (not yet set aside) a run keeps in memory to forget them when they succeed; beyond
     /// this many it asks the database on each success instead, so the sweep's memory never grows with them.
-    internal const int FailingHeldInMemory = 500;
+    internal const int FailingHeldInMemory = 100;
 
     /// The keys of the records this sweep set aside, as a subquery: a sweep leaves them out in SQL
     /// (<c>!setAside.Contains(key)</c>) rather than loading them, since a lab whose every VM fails sets a

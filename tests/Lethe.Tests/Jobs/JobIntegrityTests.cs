@@ -232,7 +232,7 @@ public sealed class JobIntegrityTests
         await using var db = await TestDatabase.CreateAsync(provider, ct);
         var clock = new FakeTimeProvider(JobTestHost.Start);
         var records = new SweptRecords();
-        var keys = Enumerable.Range(0, RecurringJob.FailingHeldInMemory + 20).Select(i => "flaky-" + i.ToString("D4", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var keys = Enumerable.Range(0, RecurringJob.FailingHeldInMemory + 10).Select(i => "flaky-" + i.ToString("D4", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         records.Add(keys);
         records.FailOnce.UnionWith(keys);
         await using var node = JobTestHost.Create(db, clock, s => s.AddSingleton(records).AddScoped<IJobHandler, TestSweep>());
