@@ -31,6 +31,19 @@ if (args is ["lab-export-null", .. var nullArgs])
 {
     return await Lethe.Benchmarks.Labs.LabExportNull.RunAsync(nullArgs);
 }
+// `-- lab-sweeps sqlite|"Host=..." [small] [large]`: auto-shutdown and cost accrual over a lab of 10,000 and 1,000,000 VMs (issue 14).
+if (args is ["lab-sweeps", .. var sweeps])
+{
+    return await Lethe.Benchmarks.Labs.SweepScale.RunAsync(sweeps);
+}
+if (args is ["lab-sweeps-write", .. var lab])
+{
+    return await Lethe.Benchmarks.Labs.SweepScale.WriteAsync(lab);
+}
+if (args is ["lab-sweeps-one", .. var sweep])
+{
+    return await Lethe.Benchmarks.Labs.SweepScale.RunOneAsync(sweep);
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
 

@@ -1,4 +1,5 @@
 using Lethe.Jobs;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -37,7 +38,7 @@ public sealed class PurgeOrphanBlobs(IBlobStore blobs, IEnumerable<IBlobOwners> 
     protected override async Task<string> SweepAsync(CancellationToken ct)
     {
         var now = Clock.GetUtcNow();
-        var setAside = (await SetAsideKeysAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var setAside = SetAsideKeys;
         var modules = owners.ToList();
         var containers = new List<string>();
         await foreach (var container in blobs.ListContainersAsync(ct))
@@ -58,7 +59,7 @@ public sealed class PurgeOrphanBlobs(IBlobStore blobs, IEnumerable<IBlobOwners> 
                 {
                     // Names the container and prefix, which hold resource names and job IDs, never personal data.
                     var key = $"{container}/{prefix}";
-                    if (setAside.Contains(key) || !IsDue(await NewestWriteAsync(container, prefix, ct), options.Value.OrphanGrace, now))
+                    if (await setAside.ContainsAsync(key, ct) || !IsDue(await NewestWriteAsync(container, prefix, ct), options.Value.OrphanGrace, now))
                     {
                         continue;
                     }
@@ -73,7 +74,7 @@ public sealed class PurgeOrphanBlobs(IBlobStore blobs, IEnumerable<IBlobOwners> 
                 }
             }
         }
-        return $$"""{"purgedPrefixes":{{purged}},"failed":{{failed}},"setAside":{{setAside.Count}}}""";
+        return $$"""{"purgedPrefixes":{{purged}},"failed":{{failed}},"setAside":{{await setAside.CountAsync(ct)}}}""";
     }
 
     private async Task<DateTimeOffset?> NewestWriteAsync(string container, string prefix, CancellationToken ct)

@@ -155,6 +155,52 @@ public static class ScaleData
         }
     }
 
+    /// Rows of any entities (parents before children), written through the same bulk path as the scale data, one
+    /// transaction per <paramref name="batchSize"/> rows: what a benchmark or a test of a large data set writes its own
+    /// shape with. Returns the rows written.
+    public static async Task<long> WriteRowsAsync(ScaleTarget target, IEnumerable<object> rows, int batchSize, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var db = target.Db;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        await db.Database.OpenConnectionAsync(ct);
+        var sqlite = db.Database.ProviderName == LetheDb.SqliteProvider;
+        try
+        {
+            if (sqlite)
+            {
+                await db.Database.ExecuteSqlRawAsync("PRAGMA cache_size = -262144", ct);
+            }
+            await using var inserts = new InsertStatements(db, maxParameters: sqlite ? 1 : 30_000);
+            var writer = new BulkWriter(db, target.Copy ?? inserts, []);
+            var batch = new RowSet();
+            var count = 0;
+            foreach (var row in rows)
+            {
+                batch.Add(row);
+                if (++count == batchSize)
+                {
+                    await writer.WriteAsync(batch, ct);
+                    batch = new RowSet();
+                    count = 0;
+                }
+            }
+            await writer.WriteAsync(batch, ct);
+            return writer.Rows;
+        }
+        finally
+        {
+            if (sqlite)
+            {
+                await db.Database.ExecuteSqlRawAsync("PRAGMA cache_size = -2000", CancellationToken.None);
+            }
+            db.ChangeTracker.AutoDetectChangesEnabled = true;
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
     private static async Task<ScaleResult> WriteAsync(LetheDb db, BulkWriter writer, ScaleOptions options, IReadOnlyList<ScalePart> parts, IProgress<ScaleProgress>? progress, long started, CancellationToken ct)
     {
         var first = await NextIndexAsync(db, ct);

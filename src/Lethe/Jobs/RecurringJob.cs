@@ -31,7 +31,9 @@ public abstract partial class RecurringJob(LetheDb db, TimeProvider clock, ILogg
 
     protected ILogger Logger { get; } = logger ?? NullLogger.Instance;
 
+    // The failing records of this run, or null when there are too many to hold (FailingHeldInMemory).
     private HashSet<string>? _failing;
+    private bool _failingLoaded;
 
     protected LetheDb Db { get; } = db;
 
@@ -91,9 +93,15 @@ public abstract partial class RecurringJob(LetheDb db, TimeProvider clock, ILogg
         return next.Id;
     }
 
-    /// The keys of the records this sweep set aside: the sweep leaves them out.
-    protected async Task<IReadOnlyCollection<string>> SetAsideKeysAsync(CancellationToken ct)
-        => await Db.SetAsideRecords.AsNoTracking().Where(r => r.Kind == Kind && r.SetAside).Select(r => r.RecordKey).ToListAsync(ct);
+    /// Failing records (not yet set aside) a run keeps in memory to forget them when they succeed; beyond
+    /// this many it asks the database on each success instead, so the sweep's memory never grows with them.
+    internal const int FailingHeldInMemory = 100;
+
+    /// The keys of the records this sweep set aside, as a subquery: a sweep leaves them out in SQL
+    /// (<c>!setAside.Contains(key)</c>) rather than loading them, since a lab whose every VM fails sets a
+    /// million of them aside. A record named by a GUID (its <see cref="Guid.ToString()"/>, lower-case) is matched
+    /// as <c>id.ToString().ToLower()</c>: SQLite stores GUIDs upper-case.
+    protected IQueryable<string> SetAsideKeys => Db.SetAsideRecords.Where(r => r.Kind == Kind && r.SetAside).Select(r => r.RecordKey);
 
     /// Runs <paramref name="work"/> on one record. True when it succeeded; when it threw, the failure
     /// is counted (and the record set aside after <see cref="SetAsideAfter"/> in a row) and false is
@@ -103,7 +111,15 @@ public abstract partial class RecurringJob(LetheDb db, TimeProvider clock, ILogg
     {
         ArgumentException.ThrowIfNullOrEmpty(recordKey);
         ArgumentNullException.ThrowIfNull(work);
-        _failing ??= [.. await Db.SetAsideRecords.AsNoTracking().Where(r => r.Kind == Kind).Select(r => r.RecordKey).ToListAsync(ct)];
+        if (!_failingLoaded)
+        {
+            // Set-aside records never come here (the sweeps leave them out); the others that failed are few, or
+            // else looked up one by one.
+            var failing = await Db.SetAsideRecords.AsNoTracking().Where(r => r.Kind == Kind && !r.SetAside)
+                .OrderBy(r => r.RecordKey).Select(r => r.RecordKey).Take(FailingHeldInMemory + 1).ToListAsync(ct);
+            _failing = failing.Count <= FailingHeldInMemory ? [.. failing] : null;
+            _failingLoaded = true;
+        }
         try
         {
             await work(ct);
@@ -115,7 +131,7 @@ public abstract partial class RecurringJob(LetheDb db, TimeProvider clock, ILogg
             await RecordFailureAsync(recordKey, e, ct);
             return false;
         }
-        if (_failing.Remove(recordKey))
+        if (_failing is null || _failing.Remove(recordKey))
         {
             await Db.SetAsideRecords.Where(r => r.Kind == Kind && r.RecordKey == recordKey).ExecuteDeleteAsync(ct);
         }
@@ -131,7 +147,11 @@ public abstract partial class RecurringJob(LetheDb db, TimeProvider clock, ILogg
         {
             record = new SetAsideRecord { Kind = Kind, RecordKey = recordKey, LastError = error, FirstFailedAt = now };
             Db.SetAsideRecords.Add(record);
-            _failing!.Add(recordKey);
+            if (_failing is { Count: >= FailingHeldInMemory })
+            {
+                _failing = null;
+            }
+            _failing?.Add(recordKey);
         }
         record.Failures++;
         record.LastError = error;

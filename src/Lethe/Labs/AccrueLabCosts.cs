@@ -30,13 +30,13 @@ public sealed class AccrueLabCosts(LetheDb db, TimeProvider clock, ILogger<Accru
     public async Task<Counts> RunAsync(DateTimeOffset now, CancellationToken ct)
     {
         var day = DateOnly.FromDateTime(now.UtcDateTime);
-        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
+        var setAside = SetAsideKeys;
         var labs = 0;
         var accrued = 0;
         Guid? after = null;
         while (true)
         {
-            var query = Db.Labs.AsNoTracking().Where(l => !setAside.Contains(l.Id));
+            var query = Db.Labs.AsNoTracking().Where(l => !setAside.Contains(l.Id.ToString().ToLower()));
             if (after is { } last)
             {
                 query = query.Where(l => l.Id.CompareTo(last) > 0);

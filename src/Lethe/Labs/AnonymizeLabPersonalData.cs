@@ -25,6 +25,9 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock, IBl
 
     public override TimeSpan Interval => TimeSpan.FromHours(1);
 
+    /// Due VMs read per query when their owners are anonymized inside the stored exports.
+    internal const int PageSize = 500;
+
     /// The decision, for one row: due once the lab's period has passed since the deletion.
     public static bool IsDue(DateTimeOffset deletedAt, int anonymizeAfterDays, DateTimeOffset now)
         => now >= deletedAt.AddDays(anonymizeAfterDays);
@@ -95,16 +98,23 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock, IBl
     /// In each lab's stored exports, the owner of each due VM is replaced in that VM's rows.
     private static async Task AnonymizeExportsAsync(LetheDb db, IBlobStore blobs, IQueryable<LabVirtualMachine> due, CancellationToken ct)
     {
-        // Paged: a sweep's memory stays flat however many VMs are due (the set does not change until the rows are updated).
-        var skip = 0;
+        // Keyset pages on the primary key: a sweep's memory stays flat however many VMs are due, and each page is an
+        // index range (an offset would rescan every page before it).
+        Guid? after = null;
         while (true)
         {
-            var page = await due.OrderBy(v => v.Id).Skip(skip).Take(1000)
+            var query = due;
+            if (after is { } last)
+            {
+                query = query.Where(v => v.Id.CompareTo(last) > 0);
+            }
+            var page = await query.OrderBy(v => v.Id).Take(PageSize)
                 .Select(v => new { v.Id, v.OwnerObjectId, LabName = v.Lab!.Name, v.LabId }).ToListAsync(ct);
             if (page.Count == 0)
             {
                 return;
             }
+            after = page[^1].Id;
             foreach (var lab in page.GroupBy(v => (v.LabName, v.LabId)))
             {
                 var vmIds = lab.Select(v => v.Id.ToString("D")).ToList();
@@ -115,15 +125,14 @@ public sealed class AnonymizeLabPersonalData(LetheDb db, TimeProvider clock, IBl
                         line => vmIds.Exists(id => line.Contains(id, StringComparison.OrdinalIgnoreCase)), ct);
                 }
             }
-            skip += page.Count;
         }
     }
 
     protected override async Task<string> SweepAsync(CancellationToken ct)
     {
         var now = Clock.GetUtcNow();
-        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
-        var swept = Db.Labs.Where(l => !setAside.Contains(l.Id));
+        var setAside = SetAsideKeys;
+        var swept = Db.Labs.Where(l => !setAside.Contains(l.Id.ToString().ToLower()));
         var total = new Counts(0, 0, 0, 0);
         var failed = 0;
         foreach (var days in await swept.Select(l => l.AnonymizeAfterDays).Distinct().ToListAsync(ct))

@@ -71,7 +71,7 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
         var sent = 0;
         DateTimeOffset? nextDue = null;
         void Due(DateTimeOffset at) => nextDue = nextDue is { } d && d <= at ? d : at;
-        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
+        var setAside = SetAsideKeys;
         // Keyset paging on the primary key: each page is an index range, and no page depends on the
         // notices added before it (the filter does not involve them).
         var labs = new Dictionary<Guid, (Lab Lab, TimeZoneInfo Zone)>();
@@ -89,7 +89,7 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
         while (true)
         {
             var query = Db.LabVirtualMachines.AsNoTracking()
-                .Where(v => v.DeletedAt == null && v.Running && (v.ShutdownTime != null || v.Lab!.ShutdownTime != null) && !setAside.Contains(v.Id));
+                .Where(v => v.DeletedAt == null && v.Running && (v.ShutdownTime != null || v.Lab!.ShutdownTime != null) && !setAside.Contains(v.Id.ToString().ToLower()));
             if (after is { } last)
             {
                 query = query.Where(v => v.Id.CompareTo(last) > 0);
@@ -125,12 +125,14 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
         // one VM at a time, so that a VM that cannot be shut down is set aside and the others are.
         var due = Db.LabShutdownNotices
             .Where(n => (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed) && n.ShutdownAt <= now
-                && !setAside.Contains(n.VmId));
+                && !setAside.Contains(n.VmId.ToString().ToLower()));
         int shutDown;
         try
         {
             await using var transaction = await Db.Database.BeginTransactionAsync(ct);
-            await Db.LabVirtualMachines.Where(v => due.Any(n => n.VmId == v.Id))
+            // Driven by the due notices (an index range) and their VMs' keys: an EXISTS per VM would visit every VM.
+            var dueVms = due.Select(n => n.VmId);
+            await Db.LabVirtualMachines.Where(v => dueVms.Contains(v.Id))
                 .ExecuteUpdateAsync(set => set.SetProperty(v => v.Running, false), ct);
             shutDown = await due.ExecuteUpdateAsync(set => set.SetProperty(n => n.State, ShutdownNoticeState.ShutDown), ct);
             await transaction.CommitAsync(ct);
@@ -195,12 +197,12 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
 
     /// Failed emails whose next try is due, while their shutdown is ahead: each with a new link (the old
     /// one never reached anybody).
-    private async Task<int> RetryMailAsync(DateTimeOffset now, List<Guid> setAside, Func<Guid, CancellationToken, Task<(Lab Lab, TimeZoneInfo Zone)>> labOf, CancellationToken ct)
+    private async Task<int> RetryMailAsync(DateTimeOffset now, IQueryable<string> setAside, Func<Guid, CancellationToken, Task<(Lab Lab, TimeZoneInfo Zone)>> labOf, CancellationToken ct)
     {
         var sent = 0;
         var retries = await Db.LabShutdownNotices.AsNoTracking()
             .Where(n => n.MailState == NoticeMailState.Failed && n.MailNextAttemptAt != null && n.MailNextAttemptAt <= now
-                && (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed) && !setAside.Contains(n.VmId))
+                && (n.State == ShutdownNoticeState.Notified || n.State == ShutdownNoticeState.Postponed) && !setAside.Contains(n.VmId.ToString().ToLower()))
             .OrderBy(n => n.MailNextAttemptAt).Select(n => new { n.Id, n.VmId }).Take(PageSize).ToListAsync(ct);
         foreach (var retry in retries)
         {

@@ -103,8 +103,8 @@ public sealed class TelemetryRetentionSweep(
     protected override async Task<string> SweepAsync(CancellationToken ct)
     {
         var cutoff = Cutoff(Clock.GetUtcNow(), options.Value.RetentionDays);
-        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
-        var due = Db.TelemetryEvents.Where(e => e.OccurredAt < cutoff && !setAside.Contains(e.Id));
+        var setAside = SetAsideKeys;
+        var due = Db.TelemetryEvents.Where(e => e.OccurredAt < cutoff && !setAside.Contains(e.Id.ToString().ToLower()));
         try
         {
             var deleted = await due.ExecuteDeleteAsync(ct);

@@ -97,9 +97,9 @@ public sealed class PurgeExpiredWorkspaces(IBlobStore blobs, LetheDb db, TimePro
     protected override async Task<string> SweepAsync(CancellationToken ct)
     {
         var now = Clock.GetUtcNow();
-        var setAside = (await SetAsideKeysAsync(ct)).Select(Guid.Parse).ToList();
+        var setAside = SetAsideKeys;
         var due = await Db.Workspaces.AsNoTracking()
-            .Where(w => w.DeletedAt != null && w.PurgeAfter != null && w.PurgeAfter <= now && !setAside.Contains(w.Id))
+            .Where(w => w.DeletedAt != null && w.PurgeAfter != null && w.PurgeAfter <= now && !setAside.Contains(w.Id.ToString().ToLower()))
             .Take(1000).ToListAsync(ct);
         var purged = 0;
         foreach (var workspace in due)
@@ -109,7 +109,7 @@ public sealed class PurgeExpiredWorkspaces(IBlobStore blobs, LetheDb db, TimePro
                 purged++;
             }
         }
-        return $$"""{"purged":{{purged}},"failed":{{due.Count - purged}},"setAside":{{setAside.Count}}}""";
+        return $$"""{"purged":{{purged}},"failed":{{due.Count - purged}},"setAside":{{await setAside.CountAsync(ct)}}}""";
     }
 }
 

@@ -224,6 +224,37 @@ public sealed class JobIntegrityTests
         Assert.False(await check.SetAsideRecords.AnyAsync(ct));
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabase.Providers), MemberType = typeof(TestDatabase))]
+    public async Task More_failing_records_than_a_run_holds_are_forgotten_when_they_succeed(DatabaseProvider provider)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var db = await TestDatabase.CreateAsync(provider, ct);
+        var clock = new FakeTimeProvider(JobTestHost.Start);
+        var records = new SweptRecords();
+        var keys = Enumerable.Range(0, RecurringJob.FailingHeldInMemory + 10).Select(i => "flaky-" + i.ToString("D4", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        records.Add(keys);
+        records.FailOnce.UnionWith(keys);
+        await using var node = JobTestHost.Create(db, clock, s => s.AddSingleton(records).AddScoped<IJobHandler, TestSweep>());
+        await using (var context = db.CreateContext())
+        {
+            await RecurringJob.EnsureScheduledAsync(context, [new TestSweep(context, clock, records, null!)], clock, ct);
+        }
+
+        Assert.True(await node.Worker().RunNextAsync("w", ct));
+        await using (var context = db.CreateContext())
+        {
+            Assert.Equal(keys.Length, await context.SetAsideRecords.CountAsync(r => r.Failures == 1 && !r.SetAside, ct));
+        }
+        clock.Advance(TestSweep.Every);
+        // Too many to hold: the run clears each one as it succeeds, by its key.
+        Assert.True(await node.Worker().RunNextAsync("w", ct));
+
+        Assert.Empty(records.Pending());
+        await using var check = db.CreateContext();
+        Assert.False(await check.SetAsideRecords.AnyAsync(ct));
+    }
+
     internal sealed class StepLog
     {
         public int? FailAt { get; set; }
@@ -296,7 +327,7 @@ public sealed class JobIntegrityTests
             {
                 throw new InvalidOperationException("the sweep's store is down");
             }
-            var setAside = await SetAsideKeysAsync(ct);
+            var setAside = await SetAsideKeys.ToListAsync(ct);
             foreach (var key in records.Due().Except(setAside))
             {
                 await TryRecordAsync(key, _ => { records.Sweep(key); return Task.CompletedTask; }, ct);
