@@ -879,6 +879,8 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.HasIndex("LabId", "NameKey");
 
+                    b.HasIndex("ShutdownTime", "LabId");
+
                     b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabVirtualMachines_LiveName")
                         .IsUnique()
                         .HasFilter("\"DeletedAt\" IS NULL");
@@ -1168,6 +1170,7 @@ namespace Lethe.Storage.Postgres.Migrations
 
                     b.Property<DateTimeOffset?>("HistoryDocumentDeletedAt")
                         .HasColumnType("timestamp with time zone");
+
                     b.Property<Guid>("Incarnation")
                         .HasColumnType("uuid");
 

@@ -871,6 +871,8 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.HasIndex("LabId", "NameKey");
 
+                    b.HasIndex("ShutdownTime", "LabId");
+
                     b.HasIndex(new[] { "LabId", "NameKey" }, "IX_LabVirtualMachines_LiveName")
                         .IsUnique()
                         .HasFilter("\"DeletedAt\" IS NULL");
@@ -1160,6 +1162,7 @@ namespace Lethe.Storage.Sqlite.Migrations
 
                     b.Property<long?>("HistoryDocumentDeletedAt")
                         .HasColumnType("INTEGER");
+
                     b.Property<Guid>("Incarnation")
                         .HasColumnType("TEXT");
 

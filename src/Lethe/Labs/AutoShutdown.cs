@@ -54,6 +54,10 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
     protected override async Task<string> SweepAsync(CancellationToken ct)
         => JsonSerializer.Serialize(await RunAsync(Clock.GetUtcNow(), ct), JobQueue.Json);
 
+    /// A daily shutdown time and whom it applies to: a lab's VMs without a time of their own, or those of its VMs
+    /// that set this time themselves.
+    private sealed record Schedule(Guid LabId, TimeOnly Time, bool Own);
+
     /// VMs considered per query: the sweep's memory is one page, however many VMs have a schedule.
     internal const int PageSize = 500;
 
@@ -72,8 +76,6 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
         DateTimeOffset? nextDue = null;
         void Due(DateTimeOffset at) => nextDue = nextDue is { } d && d <= at ? d : at;
         var setAside = SetAsideKeys;
-        // Keyset paging on the primary key: each page is an index range, and no page depends on the
-        // notices added before it (the filter does not involve them).
         var labs = new Dictionary<Guid, (Lab Lab, TimeZoneInfo Zone)>();
         async Task<(Lab Lab, TimeZoneInfo Zone)> LabAsync(Guid labId, CancellationToken token)
         {
@@ -85,41 +87,77 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
             }
             return labAndZone;
         }
-        Guid? after = null;
-        while (true)
+        // The schedules in force, not the VMs: each lab's own time (for its VMs without one) and each time VMs
+        // of a lab set themselves (one index range). All VMs of a schedule share its next shutdown, so a schedule
+        // whose notice is not yet due costs one comparison, however many VMs follow it (issue 14: a lab of a
+        // million scheduled VMs is not read every minute).
+        var schedules = await Db.Labs.AsNoTracking().Where(l => l.ShutdownTime != null)
+            .Select(l => new Schedule(l.Id, l.ShutdownTime!.Value, false)).ToListAsync(ct);
+        schedules.AddRange(await Db.LabVirtualMachines.AsNoTracking().Where(v => v.ShutdownTime != null && v.DeletedAt == null && v.Running)
+            .Select(v => new { v.ShutdownTime, v.LabId }).Distinct()
+            .Select(v => new Schedule(v.LabId, v.ShutdownTime!.Value, true)).ToListAsync(ct));
+        foreach (var schedule in schedules)
         {
-            var query = Db.LabVirtualMachines.AsNoTracking()
-                .Where(v => v.DeletedAt == null && v.Running && (v.ShutdownTime != null || v.Lab!.ShutdownTime != null) && !setAside.Contains(v.Id.ToString().ToLower()));
-            if (after is { } last)
+            Lab? lab = null;
+            DateTimeOffset scheduled = default;
+            Exception? broken = null;
+            try
             {
-                query = query.Where(v => v.Id.CompareTo(last) > 0);
+                (lab, var zone) = await LabAsync(schedule.LabId, ct);
+                scheduled = NextShutdown(schedule.Time, zone, now);
             }
-            var page = await query.OrderBy(v => v.Id).Take(PageSize).ToListAsync(ct);
-            if (page.Count == 0)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                break;
+                // A schedule that cannot be worked out (a time zone this machine does not know) fails its VMs'
+                // records below, so that they are set aside and reported like any VM that keeps failing.
+                broken = e;
             }
-            after = page[^1].Id;
-            foreach (var vm in page)
+            if (broken is null && !NoticeDue(scheduled, lab!.ShutdownNoticeMinutes, now))
             {
-                await TryRecordAsync(vm.Id.ToString(), async token =>
+                Due(scheduled - TimeSpan.FromMinutes(lab.ShutdownNoticeMinutes));
+                continue;
+            }
+            // The schedule's running VMs that have no notice for this shutdown yet, in keyset pages on the
+            // primary key: a page's notices take its VMs out of the next run's pages, never out of this run's.
+            Guid? after = null;
+            while (true)
+            {
+                var query = Db.LabVirtualMachines.AsNoTracking()
+                    .Where(v => v.LabId == schedule.LabId && v.DeletedAt == null && v.Running && !setAside.Contains(v.Id.ToString().ToLower()));
+                var time = schedule.Time;
+                query = schedule.Own ? query.Where(v => v.ShutdownTime == time) : query.Where(v => v.ShutdownTime == null);
+                if (broken is null)
                 {
-                    var (lab, zone) = await LabAsync(vm.LabId, token);
-                    var scheduled = NextShutdown((vm.ShutdownTime ?? lab.ShutdownTime)!.Value, zone, now);
-                    if (!NoticeDue(scheduled, lab.ShutdownNoticeMinutes, now))
+                    query = query.Where(v => !Db.LabShutdownNotices.Any(n => n.VmId == v.Id && n.ScheduledFor == scheduled));
+                }
+                if (after is { } last)
+                {
+                    query = query.Where(v => v.Id.CompareTo(last) > 0);
+                }
+                var page = await query.OrderBy(v => v.Id).Take(PageSize).ToListAsync(ct);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+                after = page[^1].Id;
+                foreach (var vm in page)
+                {
+                    await TryRecordAsync(vm.Id.ToString(), async token =>
                     {
-                        Due(scheduled - TimeSpan.FromMinutes(lab.ShutdownNoticeMinutes));
-                        return;
-                    }
-                    var (notified, mailed) = await NotifyAsync(vm, lab, scheduled, now, token);
-                    notices += notified ? 1 : 0;
-                    sent += mailed ? 1 : 0;
-                }, ct);
+                        if (broken is not null)
+                        {
+                            throw new InvalidOperationException($"The VM's shutdown schedule cannot be worked out: {broken.Message}", broken);
+                        }
+                        var (notified, mailed) = await NotifyAsync(vm, lab!, scheduled, now, token);
+                        notices += notified ? 1 : 0;
+                        sent += mailed ? 1 : 0;
+                    }, ct);
+                }
+                // The notices of this page are saved; tracking them further would grow with the lab.
+                Db.ChangeTracker.Clear();
             }
-            // The notices of this page are saved; tracking them further would grow with the lab.
-            Db.ChangeTracker.Clear();
-            labs.Clear();
         }
+        labs.Clear();
         sent += await RetryMailAsync(now, setAside, LabAsync, ct);
         // Due shutdowns, notified or postponed ones whose time has come: two set-based statements; if they fail,
         // one VM at a time, so that a VM that cannot be shut down is set aside and the others are.

@@ -207,6 +207,8 @@ internal sealed class LabVirtualMachineConfiguration : IEntityTypeConfiguration<
         b.HasIndex(x => x.OwnerObjectId);
         b.HasIndex(x => x.NotificationEmail);
         b.HasIndex(x => x.RemovedNotificationEmail);
+        // The auto-shutdown sweep reads the distinct times VMs set themselves from this index, not from every VM.
+        b.HasIndex(x => new { x.ShutdownTime, x.LabId });
     }
 }
 
