@@ -20,7 +20,7 @@ namespace Lethe.Blobs;
 /// Azure's namespace is flat, so "a" and "a/b" can both be blobs, which a folder tree cannot hold as a
 /// file "a" and a folder "a". So a blob's file name is its last segment after '=', and a folder keeps
 /// its segment's name, escaped with '+' only when that name starts with '=' or '+'.
-public sealed class FileSystemBlobStore : IBlobStore
+public sealed class FileSystemBlobStore : IBlobStore, IBlobWorkFiles
 {
     private const char FileMarker = '=';
     private const char EscapeMarker = '+';
@@ -581,20 +581,46 @@ public sealed class FileSystemBlobStore : IBlobStore
         }
     }
 
-    private static void RemoveAbandonedTemporaryFiles(ContainerFolders folders, DateTimeOffset now)
+    private static int RemoveAbandonedTemporaryFiles(ContainerFolders folders, DateTimeOffset now, bool countOnly = false)
     {
         if (!Directory.Exists(folders.Temporary))
         {
-            return;
+            return 0;
         }
 
+        var count = 0;
         foreach (var file in new DirectoryInfo(folders.Temporary).EnumerateFiles())
         {
             if (now - new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) > AbandonedTemporaryFileAge || WriterGone(file.Name))
             {
-                file.Delete();
+                if (!countOnly)
+                {
+                    file.Delete();
+                }
+                count++;
             }
         }
+        return count;
+    }
+
+    /// The work files of puts whose writer is gone (or older than a day), in every container: removed, or with
+    /// <paramref name="countOnly"/> only counted. The purge sweep removes them too; an erasure does it at once.
+    public Task<int> AbandonedWorkFilesAsync(DateTimeOffset now, bool countOnly, CancellationToken ct)
+    {
+        if (!Directory.Exists(root))
+        {
+            return Task.FromResult(0);
+        }
+        var count = 0;
+        foreach (var folder in Directory.EnumerateDirectories(root))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (BlobNames.LogicalContainer(options.ContainerPrefix, Path.GetFileName(folder)) is not null)
+            {
+                count += RemoveAbandonedTemporaryFiles(new ContainerFolders(folder), now, countOnly);
+            }
+        }
+        return Task.FromResult(count);
     }
 
     internal static string WriterName(int processId, long startTicks) => $"{processId}.{startTicks}";

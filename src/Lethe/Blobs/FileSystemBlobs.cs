@@ -21,6 +21,7 @@ public static class FileSystemBlobs
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(Options.Create(options));
         services.AddSingleton<IBlobStore>(sp => new FileSystemBlobStore(root, options, sp.GetRequiredService<TimeProvider>()));
-        return services;
+        // Its puts' work files are a location of the personal-data map.
+        return services.AddBlobWorkFilesPrivacy();
     }
 }
