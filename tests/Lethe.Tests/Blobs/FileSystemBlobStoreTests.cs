@@ -106,6 +106,45 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContract
     }
 
     [Fact]
+    public async Task An_erasure_deletes_the_work_files_of_writers_that_are_gone_and_the_scan_counts_what_is_left()
+    {
+        using var writer = System.Diagnostics.Process.Start("sleep", "30");
+        var dead = FileSystemBlobStore.WriterName(writer.Id, writer.StartTime.ToUniversalTime().Ticks);
+        writer.Kill();
+        await writer.WaitForExitAsync(Ct);
+        await using var services = new ServiceCollection()
+            .AddSingleton<TimeProvider>(Time)
+            .AddLetheFileSystemBlobs(Options, dataDirectory)
+            .BuildServiceProvider();
+        var store = (FileSystemBlobStore)services.GetRequiredService<IBlobStore>();
+        await store.PutAsync(Container, "kept.csv", new MemoryStream([1]), null, Ct);
+        var subject = Guid.NewGuid();
+        var debris = Path.Join(store.FoldersOf(Container).Temporary, $"{dead}-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(debris, $"LabUId,ResourceOwner\r\nx,{subject:D}\r\n", Ct);
+        File.SetLastWriteTimeUtc(debris, Time.GetUtcNow().UtcDateTime);
+        // The location is declared with the store, and its source is the one registered for it.
+        Assert.Contains(services.GetServices<Lethe.Privacy.PersonalBlobLocation>(), l => l.Name == "{container}/tmp/");
+        using var scope = services.CreateScope();
+        var source = Assert.Single(services.GetServices<Lethe.Privacy.PersonalDataSourceFactory>().SelectMany(f => f.Create(scope.ServiceProvider)));
+        Assert.Equal("{container}/tmp/", source.Location);
+        var keys = new Lethe.Privacy.SubjectKeys { ObjectIds = new HashSet<Guid> { subject } };
+        var context = new Lethe.Privacy.ErasureContext(Lethe.Privacy.Pseudonym.New(), Time.GetUtcNow());
+
+        var preview = await source.EraseAsync(keys, context with { DryRun = true }, Ct);
+        Assert.Equal((1L, Lethe.Privacy.ErasureOutcome.Deleted), (preview.Records, preview.Outcome));
+        Assert.True(File.Exists(debris), "A dry run removed a file.");
+        Assert.Equal(1, (await source.ScanAsync(keys, context, Ct)).Records);
+        Assert.Empty(await source.FindAsync(keys, Ct).ToListAsync(Ct));
+
+        var erased = await source.EraseAsync(keys, context, Ct);
+
+        Assert.Equal(1, erased.Records);
+        Assert.False(File.Exists(debris), "The work file of a killed writer survived the erasure.");
+        Assert.Equal(0, (await source.ScanAsync(keys, context, Ct)).Records);
+        Assert.NotNull(await store.GetPropertiesAsync(Container, "kept.csv", Ct));
+    }
+
+    [Fact]
     public async Task A_tombstone_left_behind_a_live_blob_by_a_crash_is_never_restored_and_is_swept()
     {
         // A put renames the new blob in, then removes the tombstone; this is a crash in between.
