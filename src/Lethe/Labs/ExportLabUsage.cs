@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Lethe.Blobs;
 using Lethe.Jobs;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lethe.Labs;
 
@@ -28,7 +30,7 @@ public sealed record LabUsageExportResult(string Container, string Folder, strin
 
 /// Seed 002's exportLabResourceUsage: virtualmachines.csv and disks.csv of the resources that existed
 /// in the window, to a SAS URI or to the lab's own storage. A durable job: each file is one checkpointed step.
-public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWriter sas, ILabUsageCsvSource source) : IJobHandler
+public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWriter sas, ILabUsageCsvSource source, IServiceScopeFactory scopes) : IJobHandler
 {
     public const string JobKind = "labs.export-usage";
     public const string Container = "labresourceusage";
@@ -113,38 +115,77 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
         var lab = await db.Labs.AsNoTracking().FirstOrDefaultAsync(l => l.Id == payload.LabId, ct)
             ?? throw new InvalidOperationException("The lab was deleted before its usage export ran.");
         var done = context.Job.Checkpoint is { } json ? JsonSerializer.Deserialize<Checkpoint>(json, JobQueue.Json)!.Done : [];
-        // Each file streams from the database straight into the destination, whose put commits at the end
-        // (a rename on the file system, a block list on Azure): readers see the old state or the whole file.
-        foreach (var (name, file) in new[] { (VirtualMachinesFile, LabUsageFile.VirtualMachines), (DisksFile, LabUsageFile.Disks) })
+        // Both files at once, each on a connection of its own (the second in a scope of its own): each streams from
+        // the database straight into the destination, whose put commits at the end (a rename on the file system, a
+        // block list on Azure), so readers see the old state or the whole file. One file's disk writes then hide
+        // behind the other's reading (issue 14).
+        var pending = new[] { (VirtualMachinesFile, LabUsageFile.VirtualMachines), (DisksFile, LabUsageFile.Disks) }
+            .Where(f => !done.Any(d => d.Name == f.Item1)).ToList();
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var writes = pending.Select((f, i) => WriteAsync(i == 0 ? db : null, lab, payload, f.Item1, f.Item2, both)).ToList();
+        LabUsageExportFile[] written;
+        try
         {
-            if (done.Any(f => f.Name == name))
+            written = await Task.WhenAll(writes);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // The file that failed speaks for both: the other was cancelled because of it.
+            if (writes.Where(w => w.IsFaulted).Select(w => w.Exception!.InnerException).FirstOrDefault(e => e is not OperationCanceledException) is { } failure)
             {
-                continue;
+                ExceptionDispatchInfo.Throw(failure);
             }
-            await using (var csv = await source.OpenAsync(db, LabUsageQuery.For(lab, file, payload.Start, payload.End), ct))
-            {
-                var blobName = payload.Folder + name;
-                if (payload.SasUri is { } uri)
-                {
-                    await sas.UploadAsync(new Uri(uri), Container, blobName, csv, ct);
-                }
-                else
-                {
-                    await blobs.PutAsync(Container, blobName, csv, "text/csv", ct);
-                }
-                done.Add(new LabUsageExportFile(name, csv.Rows, csv.Bytes));
-            }
-            // The fence of decision 0071, once the CSV's reader has released the connection: a lab deleted while
-            // its export ran keeps none of it (the delete sweeps its files again after its rows).
-            if (payload.SasUri is null && !await db.Labs.AnyAsync(l => l.Id == lab.Id, CancellationToken.None))
-            {
-                await blobs.PurgePrefixAsync(Container, payload.Folder, CancellationToken.None);
-                throw new InvalidOperationException("The lab was deleted while its usage export ran.");
-            }
+            throw;
+        }
+        done.AddRange(written);
+        // The fence of decision 0071, once the CSVs' readers have released their connections: a lab deleted while
+        // its export ran keeps none of it (the delete sweeps its files again after its rows).
+        if (payload.SasUri is null && !await db.Labs.AnyAsync(l => l.Id == lab.Id, CancellationToken.None))
+        {
+            await blobs.PurgePrefixAsync(Container, payload.Folder, CancellationToken.None);
+            throw new InvalidOperationException("The lab was deleted while its usage export ran.");
+        }
+        if (written.Length > 0)
+        {
             await context.CheckpointAsync(JsonSerializer.Serialize(new Checkpoint(done), JobQueue.Json), 50 * done.Count, ct);
         }
         var result = new LabUsageExportResult(Container, payload.Folder, payload.SasUri is null ? "lab" : "sas", done);
         context.SetResult(JsonSerializer.Serialize(result, JobQueue.Json));
+    }
+
+    /// One file, on <paramref name="on"/> or, when null, on a context of a scope of its own.
+    /// A failure cancels the other file (<paramref name="both"/>).
+    private async Task<LabUsageExportFile> WriteAsync(LetheDb? on, Lab lab, LabUsageExportPayload payload, string name, LabUsageFile file, CancellationTokenSource both)
+    {
+        var ct = both.Token;
+        AsyncServiceScope? scope = on is null ? scopes.CreateAsyncScope() : null;
+        try
+        {
+            var context = on ?? scope!.Value.ServiceProvider.GetRequiredService<LetheDb>();
+            await using var csv = await source.OpenAsync(context, LabUsageQuery.For(lab, file, payload.Start, payload.End), ct);
+            var blobName = payload.Folder + name;
+            if (payload.SasUri is { } uri)
+            {
+                await sas.UploadAsync(new Uri(uri), Container, blobName, csv, ct);
+            }
+            else
+            {
+                await blobs.PutAsync(Container, blobName, csv, "text/csv", ct);
+            }
+            return new LabUsageExportFile(name, csv.Rows, csv.Bytes);
+        }
+        catch (Exception)
+        {
+            await both.CancelAsync();
+            throw;
+        }
+        finally
+        {
+            if (scope is { } s)
+            {
+                await s.DisposeAsync();
+            }
+        }
     }
 
     /// Queues the export; the caller has checked access, the SAS URI and the dates.
