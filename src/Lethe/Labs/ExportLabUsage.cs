@@ -29,7 +29,7 @@ public sealed record LabUsageExportFile(string Name, long Rows, long Bytes);
 public sealed record LabUsageExportResult(string Container, string Folder, string Destination, IReadOnlyList<LabUsageExportFile> Files);
 
 /// Seed 002's exportLabResourceUsage: virtualmachines.csv and disks.csv of the resources that existed
-/// in the window, to a SAS URI or to the lab's own storage. A durable job: each file is one checkpointed step.
+/// in the window, to a SAS URI or to the lab's own storage. A durable job: both files at once, then one checkpoint.
 public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWriter sas, ILabUsageCsvSource source, IServiceScopeFactory scopes) : IJobHandler
 {
     public const string JobKind = "labs.export-usage";
