@@ -10,6 +10,9 @@ public interface IBlobWorkFiles
 {
     /// The work files whose writer is gone: removed, or with <paramref name="countOnly"/> only counted.
     Task<int> AbandonedWorkFilesAsync(DateTimeOffset now, bool countOnly, CancellationToken ct);
+
+    /// How many work files whose writer is gone hold any of <paramref name="needles"/> (ASCII case ignored).
+    Task<int> AbandonedWorkFilesHoldingAsync(DateTimeOffset now, IReadOnlyCollection<string> needles, CancellationToken ct);
 }
 
 /// The work files of puts in the personal-data map (issue 12): while a blob is written, its bytes, whoever's data
@@ -57,10 +60,19 @@ public static class BlobWorkFiles
             return new ErasureResult(files, ErasureOutcome.Deleted);
         }
 
+        /// The abandoned work files that hold one of the person's keys in their raw bytes. Debris of a writer killed
+        /// after the erasure's own step (another person's export bundle, say) is not the person's residue; the sweep
+        /// and the next erasure remove it.
         public async Task<Residue> ScanAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
         {
+            ArgumentNullException.ThrowIfNull(keys);
             ArgumentNullException.ThrowIfNull(context);
-            return new Residue(store is IBlobWorkFiles work ? await work.AbandonedWorkFilesAsync(context.Now, countOnly: true, ct) : 0);
+            if (store is not IBlobWorkFiles work)
+            {
+                return Residue.None;
+            }
+            var needles = keys.ObjectIds.Select(id => id.ToString("D")).Concat(keys.Emails).Concat(keys.AuthorIds).ToList();
+            return new Residue(await work.AbandonedWorkFilesHoldingAsync(context.Now, needles, ct));
         }
     }
 }

@@ -623,6 +623,87 @@ public sealed class FileSystemBlobStore : IBlobStore, IBlobWorkFiles
         return Task.FromResult(count);
     }
 
+    /// How many of the abandoned work files (as <see cref="AbandonedWorkFilesAsync"/> finds them) hold any of
+    /// <paramref name="needles"/>, compared without regard to ASCII case: a residue scan reads the raw bytes, as
+    /// someone searching the disk would.
+    public async Task<int> AbandonedWorkFilesHoldingAsync(DateTimeOffset now, IReadOnlyCollection<string> needles, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(needles);
+        var patterns = needles.Where(n => n.Length > 0).Select(n => System.Text.Encoding.UTF8.GetBytes(n.ToLowerInvariant())).ToList();
+        if (patterns.Count == 0 || !Directory.Exists(root))
+        {
+            return 0;
+        }
+        var overlap = patterns.Max(p => p.Length) - 1;
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            var count = 0;
+            foreach (var folder in Directory.EnumerateDirectories(root))
+            {
+                if (BlobNames.LogicalContainer(options.ContainerPrefix, Path.GetFileName(folder)) is null
+                    || new ContainerFolders(folder) is not { } folders || !Directory.Exists(folders.Temporary))
+                {
+                    continue;
+                }
+                foreach (var file in new DirectoryInfo(folders.Temporary).EnumerateFiles())
+                {
+                    if ((now - new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) > AbandonedTemporaryFileAge || WriterGone(file.Name))
+                        && await HoldsAnyAsync(file.FullName, patterns, overlap, buffer, ct))
+                    {
+                        count++;
+                    }
+                }
+            }
+            return count;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<bool> HoldsAnyAsync(string path, List<byte[]> patterns, int overlap, byte[] buffer, CancellationToken ct)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        await using (stream)
+        {
+            // Each read keeps the last bytes of the one before, so that a key split between two reads is found.
+            var kept = 0;
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(kept, buffer.Length - kept), ct)) > 0)
+            {
+                var length = kept + read;
+                var window = buffer.AsSpan(0, length);
+                for (var i = kept; i < length; i++)
+                {
+                    if (window[i] is >= (byte)'A' and <= (byte)'Z')
+                    {
+                        window[i] |= 0x20;
+                    }
+                }
+                foreach (var pattern in patterns)
+                {
+                    if (window.IndexOf(pattern) >= 0)
+                    {
+                        return true;
+                    }
+                }
+                kept = Math.Min(overlap, length);
+                window[(length - kept)..].CopyTo(buffer);
+            }
+            return false;
+        }
+    }
+
     internal static string WriterName(int processId, long startTicks) => $"{processId}.{startTicks}";
 
     /// The decision for one temporary file: its writer (named in the file's name) no longer runs. A

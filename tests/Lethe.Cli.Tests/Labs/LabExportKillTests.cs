@@ -62,6 +62,14 @@ public sealed class LabExportKillTests
             var left = KilledExport.LeftIn(server.Temporary);
             Assert.True(left.Count == 0, $"The killed server left files in its TMPDIR: {string.Join(", ", left)}");
             await server.DisposeAsync();
+            // While the server is down, nothing partial is visible: every CSV the store publishes is whole.
+            var store = new FileSystemBlobStore(Path.Join(data, FileSystemBlobs.FolderName), new BlobOptions(), TimeProvider.System);
+            await foreach (var published in store.ListAsync(ExportLabUsage.Container, null, Ct))
+            {
+                await using var csv = await store.OpenReadAsync(ExportLabUsage.Container, published.Name, Ct);
+                var vmFile = published.Name.EndsWith(ExportLabUsage.VirtualMachinesFile, StringComparison.Ordinal);
+                await KilledExport.AssertWholeAsync(csv, vmFile ? LabUsageRows.VirtualMachineColumns : LabUsageRows.DiskColumns, KilledExport.Resources, published.Name);
+            }
 
             var restarted = Stopwatch.GetTimestamp();
             server = await Server.StartAsync(database, data);

@@ -106,7 +106,7 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContract
     }
 
     [Fact]
-    public async Task An_erasure_deletes_the_work_files_of_writers_that_are_gone_and_the_scan_counts_what_is_left()
+    public async Task An_erasure_deletes_the_work_files_of_writers_that_are_gone_and_the_scan_finds_the_person_in_their_bytes()
     {
         using var writer = System.Diagnostics.Process.Start("sleep", "30");
         var dead = FileSystemBlobStore.WriterName(writer.Id, writer.StartTime.ToUniversalTime().Ticks);
@@ -120,8 +120,13 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContract
         await store.PutAsync(Container, "kept.csv", new MemoryStream([1]), null, Ct);
         var subject = Guid.NewGuid();
         var debris = Path.Join(store.FoldersOf(Container).Temporary, $"{dead}-{Guid.NewGuid():N}");
-        await File.WriteAllTextAsync(debris, $"LabUId,ResourceOwner\r\nx,{subject:D}\r\n", Ct);
+        // The key in upper case and across the scan's 64 KiB reads: the scan reads raw bytes, any case.
+        await File.WriteAllTextAsync(debris, "LabUId,ResourceOwner\r\n" + new string('x', (1 << 16) - 40) + $",{subject.ToString("D").ToUpperInvariant()}\r\n", Ct);
         File.SetLastWriteTimeUtc(debris, Time.GetUtcNow().UtcDateTime);
+        // Another person's debris: removed by the erasure too, but not this person's residue.
+        var others = Path.Join(store.FoldersOf(Container).Temporary, $"{dead}-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(others, $"LabUId,ResourceOwner\r\nx,{Guid.NewGuid():D}\r\n", Ct);
+        File.SetLastWriteTimeUtc(others, Time.GetUtcNow().UtcDateTime);
         // The location is declared with the store, and its source is the one registered for it.
         Assert.Contains(services.GetServices<Lethe.Privacy.PersonalBlobLocation>(), l => l.Name == "{container}/tmp/");
         using var scope = services.CreateScope();
@@ -131,15 +136,15 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContract
         var context = new Lethe.Privacy.ErasureContext(Lethe.Privacy.Pseudonym.New(), Time.GetUtcNow());
 
         var preview = await source.EraseAsync(keys, context with { DryRun = true }, Ct);
-        Assert.Equal((1L, Lethe.Privacy.ErasureOutcome.Deleted), (preview.Records, preview.Outcome));
-        Assert.True(File.Exists(debris), "A dry run removed a file.");
+        Assert.Equal((2L, Lethe.Privacy.ErasureOutcome.Deleted), (preview.Records, preview.Outcome));
+        Assert.True(File.Exists(debris) && File.Exists(others), "A dry run removed a file.");
         Assert.Equal(1, (await source.ScanAsync(keys, context, Ct)).Records);
         Assert.Empty(await source.FindAsync(keys, Ct).ToListAsync(Ct));
 
         var erased = await source.EraseAsync(keys, context, Ct);
 
-        Assert.Equal(1, erased.Records);
-        Assert.False(File.Exists(debris), "The work file of a killed writer survived the erasure.");
+        Assert.Equal(2, erased.Records);
+        Assert.False(File.Exists(debris) || File.Exists(others), "The work file of a killed writer survived the erasure.");
         Assert.Equal(0, (await source.ScanAsync(keys, context, Ct)).Records);
         Assert.NotNull(await store.GetPropertiesAsync(Container, "kept.csv", Ct));
     }
