@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Reflection;
 using System.Runtime.InteropServices;
 
 namespace Lethe.Cli.Tests;
@@ -38,7 +36,7 @@ public sealed class ProcessTests
     public async Task Serve_answers_health_live_and_stops_cleanly_on_SIGTERM()
     {
         var data = Path.Combine(Path.GetTempPath(), $"lethe-cli-serve-{Guid.NewGuid():N}");
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{LetheCommand.FreePort()}";
         using var process = Start(["serve", "--urls", url, "--data", data], []);
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -98,7 +96,7 @@ public sealed class ProcessTests
     public async Task Serve_takes_configuration_keys_on_its_command_line_and_refuses_unknown_words()
     {
         var data = Path.Combine(Path.GetTempPath(), $"lethe-cli-serve-{Guid.NewGuid():N}");
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{LetheCommand.FreePort()}";
         // Both forms ASP.NET Core's command line takes: --Key=value and --Key value.
         using var process = Start(["serve", "--urls", url, "--data", data, "--Lethe:Identity:Registration", "Domains", "--Lethe:Identity:Domains=example.org"], []);
         var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
@@ -186,7 +184,7 @@ public sealed class ProcessTests
 
     private static Process Start(string[] args, Dictionary<string, string> environment)
     {
-        var info = new ProcessStartInfo(Executable)
+        var info = new ProcessStartInfo(LetheCommand.Executable)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -205,24 +203,6 @@ public sealed class ProcessTests
             info.Environment[name] = value;
         }
         return Process.Start(info) ?? throw new InvalidOperationException("lethe did not start.");
-    }
-
-    /// `lethe` beside Lethe.Cli.dll in the CLI's build output (the test project's build says where).
-    private static string Executable
-    {
-        get
-        {
-            var directory = typeof(ProcessTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LetheCliDirectory").Value!;
-            var path = Path.Combine(directory, OperatingSystem.IsWindows() ? "lethe.exe" : "lethe");
-            return File.Exists(path) ? path : throw new FileNotFoundException("The lethe executable was not built.", path);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

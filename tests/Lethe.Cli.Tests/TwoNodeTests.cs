@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -325,8 +323,8 @@ public sealed class TwoNodeTests
         {
             var data = Path.Combine(Path.GetTempPath(), $"lethe-node-{Guid.NewGuid():N}");
             Directory.CreateDirectory(data + "-tmp");
-            var url = new Uri($"http://127.0.0.1:{FreePort()}/");
-            var info = new ProcessStartInfo(Executable)
+            var url = new Uri($"http://127.0.0.1:{LetheCommand.FreePort()}/");
+            var info = new ProcessStartInfo(LetheCommand.Executable)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -414,20 +412,6 @@ public sealed class TwoNodeTests
             }
         }
 
-        private static string Executable
-        {
-            get
-            {
-                var directory = typeof(TwoNodeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LetheCliDirectory").Value!;
-                return Path.Combine(directory, OperatingSystem.IsWindows() ? "lethe.exe" : "lethe");
-            }
-        }
 
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
     }
 }

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using Lethe.Blobs;
 using Lethe.Client;
@@ -165,10 +162,10 @@ public sealed class LabExportKillTests
 
         public static async Task<Server> StartAsync(TestDatabase database, string data)
         {
-            var url = new Uri($"http://127.0.0.1:{FreePort()}/");
+            var url = new Uri($"http://127.0.0.1:{LetheCommand.FreePort()}/");
             var temporary = Path.Combine(Path.GetTempPath(), $"lethe-tmpdir-{Guid.NewGuid():N}");
             Directory.CreateDirectory(temporary);
-            var info = new ProcessStartInfo(Executable)
+            var info = new ProcessStartInfo(LetheCommand.Executable)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -250,20 +247,6 @@ public sealed class LabExportKillTests
             }
         }
 
-        private static string Executable
-        {
-            get
-            {
-                var directory = typeof(LabExportKillTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LetheCliDirectory").Value!;
-                return Path.Combine(directory, OperatingSystem.IsWindows() ? "lethe.exe" : "lethe");
-            }
-        }
 
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
     }
 }

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
-using System.Net;
-using System.Net.Sockets;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -554,8 +551,8 @@ public sealed class RequestCrashTests
 
         public static async Task<Server> StartAsync(TestDatabase database, Folders folders, int number)
         {
-            var url = new Uri($"http://127.0.0.1:{FreePort()}/");
-            var info = new ProcessStartInfo(Executable)
+            var url = new Uri($"http://127.0.0.1:{LetheCommand.FreePort()}/");
+            var info = new ProcessStartInfo(LetheCommand.Executable)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -679,20 +676,6 @@ public sealed class RequestCrashTests
             _http.Dispose();
         }
 
-        private static string Executable
-        {
-            get
-            {
-                var directory = typeof(RequestCrashTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LetheCliDirectory").Value!;
-                return Path.Combine(directory, OperatingSystem.IsWindows() ? "lethe.exe" : "lethe");
-            }
-        }
 
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
     }
 }
