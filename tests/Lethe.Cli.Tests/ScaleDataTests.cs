@@ -274,6 +274,17 @@ public sealed class ScaleDataTests
         var items = await db.GalleryEntities.AsNoTracking().Where(e => e.Visibility == Visibility.Public).Select(e => e.Id).ToListAsync(ct);
         Assert.NotEmpty(authors);
         using var http = new HttpClient { BaseAddress = new Uri(TestServer.AddressOf(app)) };
+        // The server catches up on its own, in the background: give it a bounded time on a loaded machine.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var first = await http.GetAsync(new Uri("catalog/users/" + authors[^1], UriKind.Relative), ct);
+            if (first.StatusCode == HttpStatusCode.OK)
+            {
+                break;
+            }
+            await Task.Delay(200, ct);
+        }
         foreach (var author in authors)
         {
             using var profile = await http.GetAsync(new Uri("catalog/users/" + author, UriKind.Relative), ct);

@@ -162,7 +162,8 @@ public sealed class JobIntegrityTests(SweepServers servers) : IClassFixture<Swee
         // The operator fixes the record and retries the operation: it resumes after the blobs.
         await host.CurePoisonAsync("Workspaces", workspace, Ct);
         var retried = await op.RetryOperationAsync(operation, Ct);
-        Assert.Equal(OperationStates.InProgress, retried.Status);
+        // Queued again; a fast worker may already have finished it by the time the answer is written.
+        Assert.Contains(retried.Status, new[] { OperationStates.InProgress, OperationStates.Succeeded });
         Assert.Equal(OperationStates.Succeeded, (await op.WaitForOperationAsync(operation, pollInterval: TimeSpan.FromMilliseconds(100), ct: Ct)).Status);
         Assert.False(await host.WithDbAsync(db => db.Workspaces.AnyAsync(w => w.Id == workspace, Ct)));
         await Assert.ThrowsAsync<LetheConflictException>(() => op.RetryOperationAsync(operation, Ct));
