@@ -273,20 +273,9 @@ public sealed class FileSystemBlobStore : IBlobStore, IBlobWorkFiles
 
     public Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken ct)
     {
-        if (!Directory.Exists(root))
-        {
-            return Task.FromResult(0);
-        }
-
         var count = 0;
-        foreach (var folder in Directory.EnumerateDirectories(root))
+        foreach (var folders in Containers())
         {
-            if (BlobNames.LogicalContainer(options.ContainerPrefix, Path.GetFileName(folder)) is null)
-            {
-                continue;
-            }
-
-            var folders = new ContainerFolders(folder);
             foreach (var (name, path) in Walk(folders.Deleted, null))
             {
                 ct.ThrowIfCancellationRequested();
@@ -306,7 +295,10 @@ public sealed class FileSystemBlobStore : IBlobStore, IBlobWorkFiles
                 }
             }
 
-            RemoveAbandonedTemporaryFiles(folders, now);
+            foreach (var file in AbandonedTemporaryFiles(folders, now))
+            {
+                file.Delete();
+            }
         }
 
         return Task.FromResult(count);
@@ -581,44 +573,34 @@ public sealed class FileSystemBlobStore : IBlobStore, IBlobWorkFiles
         }
     }
 
-    private static int RemoveAbandonedTemporaryFiles(ContainerFolders folders, DateTimeOffset now, bool countOnly = false)
-    {
-        if (!Directory.Exists(folders.Temporary))
-        {
-            return 0;
-        }
+    /// The folders of every container of the store.
+    private IEnumerable<ContainerFolders> Containers()
+        => Directory.Exists(root)
+            ? Directory.EnumerateDirectories(root)
+                .Where(folder => BlobNames.LogicalContainer(options.ContainerPrefix, Path.GetFileName(folder)) is not null)
+                .Select(folder => new ContainerFolders(folder))
+            : [];
 
-        var count = 0;
-        foreach (var file in new DirectoryInfo(folders.Temporary).EnumerateFiles())
-        {
-            if (now - new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) > AbandonedTemporaryFileAge || WriterGone(file.Name))
-            {
-                if (!countOnly)
-                {
-                    file.Delete();
-                }
-                count++;
-            }
-        }
-        return count;
-    }
+    /// The remains of puts that will never complete: their writer is gone, or they are older than a day.
+    private static IEnumerable<FileInfo> AbandonedTemporaryFiles(ContainerFolders folders, DateTimeOffset now)
+        => Directory.Exists(folders.Temporary)
+            ? new DirectoryInfo(folders.Temporary).EnumerateFiles()
+                .Where(file => now - new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) > AbandonedTemporaryFileAge || WriterGone(file.Name))
+            : [];
 
     /// The work files of puts whose writer is gone (or older than a day), in every container: removed, or with
     /// <paramref name="countOnly"/> only counted. The purge sweep removes them too; an erasure does it at once.
     public Task<int> AbandonedWorkFilesAsync(DateTimeOffset now, bool countOnly, CancellationToken ct)
     {
-        if (!Directory.Exists(root))
-        {
-            return Task.FromResult(0);
-        }
         var count = 0;
-        foreach (var folder in Directory.EnumerateDirectories(root))
+        foreach (var file in Containers().SelectMany(folders => AbandonedTemporaryFiles(folders, now)))
         {
             ct.ThrowIfCancellationRequested();
-            if (BlobNames.LogicalContainer(options.ContainerPrefix, Path.GetFileName(folder)) is not null)
+            if (!countOnly)
             {
-                count += RemoveAbandonedTemporaryFiles(new ContainerFolders(folder), now, countOnly);
+                file.Delete();
             }
+            count++;
         }
         return Task.FromResult(count);
     }
@@ -630,7 +612,7 @@ public sealed class FileSystemBlobStore : IBlobStore, IBlobWorkFiles
     {
         ArgumentNullException.ThrowIfNull(needles);
         var patterns = needles.Where(n => n.Length > 0).Select(n => System.Text.Encoding.UTF8.GetBytes(n.ToLowerInvariant())).ToList();
-        if (patterns.Count == 0 || !Directory.Exists(root))
+        if (patterns.Count == 0)
         {
             return 0;
         }
@@ -639,20 +621,11 @@ public sealed class FileSystemBlobStore : IBlobStore, IBlobWorkFiles
         try
         {
             var count = 0;
-            foreach (var folder in Directory.EnumerateDirectories(root))
+            foreach (var file in Containers().SelectMany(folders => AbandonedTemporaryFiles(folders, now)))
             {
-                if (BlobNames.LogicalContainer(options.ContainerPrefix, Path.GetFileName(folder)) is null
-                    || new ContainerFolders(folder) is not { } folders || !Directory.Exists(folders.Temporary))
+                if (await HoldsAnyAsync(file.FullName, patterns, overlap, buffer, ct))
                 {
-                    continue;
-                }
-                foreach (var file in new DirectoryInfo(folders.Temporary).EnumerateFiles())
-                {
-                    if ((now - new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) > AbandonedTemporaryFileAge || WriterGone(file.Name))
-                        && await HoldsAnyAsync(file.FullName, patterns, overlap, buffer, ct))
-                    {
-                        count++;
-                    }
+                    count++;
                 }
             }
             return count;

@@ -157,7 +157,6 @@ public sealed partial class AutoShutdown(LetheDb db, TimeProvider clock, LabMail
                 Db.ChangeTracker.Clear();
             }
         }
-        labs.Clear();
         sent += await RetryMailAsync(now, setAside, LabAsync, ct);
         // Due shutdowns, notified or postponed ones whose time has come: two set-based statements; if they fail,
         // one VM at a time, so that a VM that cannot be shut down is set aside and the others are.

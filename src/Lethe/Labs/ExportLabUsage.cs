@@ -115,14 +115,14 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
         var lab = await db.Labs.AsNoTracking().FirstOrDefaultAsync(l => l.Id == payload.LabId, ct)
             ?? throw new InvalidOperationException("The lab was deleted before its usage export ran.");
         var done = context.Job.Checkpoint is { } json ? JsonSerializer.Deserialize<Checkpoint>(json, JobQueue.Json)!.Done : [];
-        // Both files at once, each on a connection of its own (the second in a scope of its own): each streams from
+        // Both files at once, each on a connection of its own (in a scope of its own): each streams from
         // the database straight into the destination, whose put commits at the end (a rename on the file system, a
         // block list on Azure), so readers see the old state or the whole file. One file's disk writes then hide
         // behind the other's reading (issue 14).
         var pending = new[] { (VirtualMachinesFile, LabUsageFile.VirtualMachines), (DisksFile, LabUsageFile.Disks) }
             .Where(f => !done.Any(d => d.Name == f.Item1)).ToList();
         using var both = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var writes = pending.Select((f, i) => WriteAsync(i == 0 ? db : null, lab, payload, f.Item1, f.Item2, both)).ToList();
+        var writes = pending.Select(f => WriteAsync(lab, payload, f.Item1, f.Item2, both)).ToList();
         LabUsageExportFile[] written;
         try
         {
@@ -153,16 +153,15 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
         context.SetResult(JsonSerializer.Serialize(result, JobQueue.Json));
     }
 
-    /// One file, on <paramref name="on"/> or, when null, on a context of a scope of its own.
-    /// A failure cancels the other file (<paramref name="both"/>).
-    private async Task<LabUsageExportFile> WriteAsync(LetheDb? on, Lab lab, LabUsageExportPayload payload, string name, LabUsageFile file, CancellationTokenSource both)
+    /// One file, on a context (and so a connection) of a scope of its own. A failure cancels the other file
+    /// (<paramref name="both"/>).
+    private async Task<LabUsageExportFile> WriteAsync(Lab lab, LabUsageExportPayload payload, string name, LabUsageFile file, CancellationTokenSource both)
     {
         var ct = both.Token;
-        AsyncServiceScope? scope = on is null ? scopes.CreateAsyncScope() : null;
         try
         {
-            var context = on ?? scope!.Value.ServiceProvider.GetRequiredService<LetheDb>();
-            await using var csv = await source.OpenAsync(context, LabUsageQuery.For(lab, file, payload.Start, payload.End), ct);
+            await using var scope = scopes.CreateAsyncScope();
+            await using var csv = await source.OpenAsync(scope.ServiceProvider.GetRequiredService<LetheDb>(), LabUsageQuery.For(lab, file, payload.Start, payload.End), ct);
             var blobName = payload.Folder + name;
             if (payload.SasUri is { } uri)
             {
@@ -178,13 +177,6 @@ public sealed class ExportLabUsage(LetheDb db, IBlobStore blobs, ISasContainerWr
         {
             await both.CancelAsync();
             throw;
-        }
-        finally
-        {
-            if (scope is { } s)
-            {
-                await s.DisposeAsync();
-            }
         }
     }
 
