@@ -1,8 +1,6 @@
 using Lethe.Client;
 using Lethe.Privacy;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace Lethe.Server.Api;
 
@@ -24,13 +22,14 @@ public static class PrivacyEndpoints
             Sweep = l.Sweep,
         }).ToList()));
 
-    /// The map is built once from the design-time model (the runtime model drops CLR metadata it does not need).
+    /// The map is built once from the runtime model the server already has: the declarations it reads (attributes on
+    /// the CLR properties, tables, indexes, foreign keys) are all there, and building the design-time model as well
+    /// cost every start a second model (decision 0090; PersonalDataMapTests checks that both give the same map).
     public static IServiceCollection AddPersonalDataMap(this IServiceCollection services)
         => services.AddScoped<PersonalDataSources>().AddSingleton(sp =>
         {
             using var scope = sp.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<LetheDb>();
-            var model = db.GetService<IDesignTimeModel>().Model;
-            return PersonalDataMap.Build(model, sp.GetServices<PersonalBlobLocation>());
+            return PersonalDataMap.Build(db.Model, sp.GetServices<PersonalBlobLocation>());
         });
 }

@@ -30,6 +30,27 @@ public sealed class PersonalDataMapTests
         });
     }
 
+    /// The server builds its map from the runtime model it already has (decision 0090): the same map, field by field
+    /// and in the same erasure order, as the design-time model's.
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void The_runtime_model_gives_the_same_map_as_the_design_time_model(DatabaseProvider provider)
+    {
+        using var db = Context(provider);
+
+        var designTime = Describe(PersonalDataMap.Build(db.GetService<IDesignTimeModel>().Model, []));
+        var runtime = Describe(PersonalDataMap.Build(db.Model, []));
+
+        Assert.True(designTime.Count > 15, "The map should list the model's tables.");
+        Assert.Equal(designTime, runtime);
+    }
+
+    private static List<string> Describe(PersonalDataMap map)
+        => map.ErasureOrder.Select(l => string.Join(" ", l.Module, l.Kind, l.Name, l.ClrType, l.Strategy, l.RetentionDays, l.RetentionSetting,
+                l.Reason, l.Phase, l.Sweep, l.IsSubjectRecord, string.Join(",", l.Fields.Select(f =>
+                    $"{f.Name}:{f.Category}:{f.Subject}:{f.IsSubjectKey}:{f.IsName}:{f.Export}:{f.KeyCase}:{f.ClrType}"))))
+            .Concat(map.Problems).ToList();
+
     [Theory]
     [MemberData(nameof(Providers))]
     public void The_map_covers_accounts_role_assignments_and_jobs(DatabaseProvider provider)
@@ -233,6 +254,12 @@ public sealed class PersonalDataMapTests
 
     private static IModel LetheModel(DatabaseProvider provider)
     {
+        using var db = Context(provider);
+        return db.GetService<IDesignTimeModel>().Model;
+    }
+
+    private static LetheDb Context(DatabaseProvider provider)
+    {
         var options = new DbContextOptionsBuilder<LetheDb>();
         if (provider == DatabaseProvider.Sqlite)
         {
@@ -243,8 +270,7 @@ public sealed class PersonalDataMapTests
             // Building the model contacts no server.
             options.UseLethePostgres("Host=localhost;Database=lethe_model_only");
         }
-        using var db = new LetheDb(options.Options);
-        return db.GetService<IDesignTimeModel>().Model;
+        return new LetheDb(options.Options);
     }
 
     private static IModel FlawedModel()
