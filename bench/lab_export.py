@@ -10,7 +10,6 @@ the baseline's. Lethe's time is the job's own (StartedAt to CompletedAt, as the 
 is the psql/sqlite3 process, connection included.
 """
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -18,9 +17,10 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
+
+from serverproc import REST_SECONDS, rss_mib, wait_healthy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N = int(sys.argv[1])
@@ -81,23 +81,12 @@ class Server:
             env.update(Lethe__Database__Provider="Postgres", Lethe__Database__ConnectionString=PG_CONN, Lethe__Database__MigrateOnStart="true")
         self.log = open(os.path.join(WORK, f"server-{provider}.log"), "a")
         self.proc = subprocess.Popen([os.path.join(SERVER, "Lethe.Server")], cwd=SERVER, env=env, stdout=self.log, stderr=self.log)
-        deadline = time.time() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"the {provider} server did not start; see {self.log.name}")
-            time.sleep(0.2)
-        time.sleep(3)  # start-up's own background work (recurring jobs scheduled) settles
+        wait_healthy(self.proc, PORT, f"the {provider} server", self.log.name)
+        time.sleep(REST_SECONDS)
         self.rest = self.rss()
 
     def rss(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+        return rss_mib(self.proc.pid)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)

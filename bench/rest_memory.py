@@ -8,13 +8,13 @@ started fresh on an existing data folder (a first, unmeasured start makes the da
 answers, left 3 s (as bench/lab-export.sh does) and its VmRSS read. Servers run interleaved, ROUNDS rounds.
 """
 import os
-import re
 import signal
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
+
+from serverproc import REST_SECONDS, rss_mib, wait_healthy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
@@ -54,20 +54,9 @@ def rest(name):
     with open(os.path.join(WORK, f"{name}.log"), "a") as log:
         proc = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=log)
         try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"{name} did not start; see {log.name}")
-                time.sleep(0.2)
-            time.sleep(3)
-            with open(f"/proc/{proc.pid}/status") as f:
-                return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+            wait_healthy(proc, PORT, name, log.name, timeout=120)
+            time.sleep(REST_SECONDS)
+            return rss_mib(proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

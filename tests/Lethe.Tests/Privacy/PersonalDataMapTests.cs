@@ -1,6 +1,5 @@
 using Lethe.Privacy;
-using Lethe.Storage.Postgres;
-using Lethe.Storage.Sqlite;
+using Lethe.Tests.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -12,7 +11,7 @@ namespace Lethe.Tests.Privacy;
 /// declaration names no strategy. Adding an entity needs no change here: it is walked like the rest.
 public sealed class PersonalDataMapTests
 {
-    public static TheoryData<DatabaseProvider> Providers => new(DatabaseProvider.Sqlite, DatabaseProvider.Postgres);
+    public static TheoryData<DatabaseProvider> Providers => ModelOnlyDb.Providers;
 
     [Theory]
     [MemberData(nameof(Providers))]
@@ -36,7 +35,7 @@ public sealed class PersonalDataMapTests
     [MemberData(nameof(Providers))]
     public void The_runtime_model_gives_the_same_map_as_the_design_time_model(DatabaseProvider provider)
     {
-        using var db = Context(provider);
+        using var db = ModelOnlyDb.For(provider);
 
         var designTime = Describe(PersonalDataMap.Build(db.GetService<IDesignTimeModel>().Model, []));
         var runtime = Describe(PersonalDataMap.Build(db.Model, []));
@@ -254,23 +253,8 @@ public sealed class PersonalDataMapTests
 
     private static IModel LetheModel(DatabaseProvider provider)
     {
-        using var db = Context(provider);
+        using var db = ModelOnlyDb.For(provider);
         return db.GetService<IDesignTimeModel>().Model;
-    }
-
-    private static LetheDb Context(DatabaseProvider provider)
-    {
-        var options = new DbContextOptionsBuilder<LetheDb>();
-        if (provider == DatabaseProvider.Sqlite)
-        {
-            options.UseLetheSqlite("Data Source=:memory:");
-        }
-        else
-        {
-            // Building the model contacts no server.
-            options.UseLethePostgres("Host=localhost;Database=lethe_model_only");
-        }
-        return new LetheDb(options.Options);
     }
 
     private static IModel FlawedModel()
