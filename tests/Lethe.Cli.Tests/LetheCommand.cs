@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
+using System.Runtime.InteropServices;
 
 namespace Lethe.Cli.Tests;
 
@@ -16,6 +18,23 @@ internal static class LetheCommand
             var path = Path.Combine(directory, OperatingSystem.IsWindows() ? "lethe.exe" : "lethe");
             return File.Exists(path) ? path : throw new FileNotFoundException("The lethe executable was not built.", path);
         }
+    }
+
+    /// The executable with ARGS, its output redirected, finding the runtime this test runs on wherever it is installed.
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        return info;
     }
 
     public static int FreePort()

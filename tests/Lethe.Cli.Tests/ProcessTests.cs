@@ -184,19 +184,8 @@ public sealed class ProcessTests
 
     private static Process Start(string[] args, Dictionary<string, string> environment)
     {
-        var info = new ProcessStartInfo(LetheCommand.Executable)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        // The app host finds the runtime this test runs on, wherever it is installed.
-        info.Environment["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        var info = LetheCommand.StartInfo(args);
+        info.RedirectStandardInput = true;
         info.Environment.Remove("LETHE_SERVER");
         foreach (var (name, value) in environment)
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Runtime.InteropServices;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
@@ -297,105 +296,57 @@ public sealed class TwoNodeTests
         return count;
     }
 
-    /// One `lethe serve` process with its own data folder and port.
+    /// One `lethe serve` process with its own data folder, port and TMPDIR, on the shared PostgreSQL and Azurite.
     private sealed class Node : IAsyncDisposable
     {
-        private readonly Process _process;
+        private readonly ServeProcess _server;
         private readonly string _data;
 
-        private Node(Process process, string data, Uri url)
+        private Node(ServeProcess server, string data)
         {
-            _process = process;
+            _server = server;
             _data = data;
-            Url = url;
         }
 
         /// The process's TMPDIR: a folder of its own, empty at its start.
         public string Temporary => _data + "-tmp";
 
-        public Uri Url { get; }
+        public int ProcessId => _server.ProcessId;
 
-        public int ProcessId => _process.Id;
-
-        public HttpClient Http() => new() { BaseAddress = Url };
+        public HttpClient Http() => new() { BaseAddress = _server.Url };
 
         public static async Task<Node> StartAsync(TestDatabase db, string containerPrefix, int pollMilliseconds)
         {
             var data = Path.Combine(Path.GetTempPath(), $"lethe-node-{Guid.NewGuid():N}");
             Directory.CreateDirectory(data + "-tmp");
-            var url = new Uri($"http://127.0.0.1:{LetheCommand.FreePort()}/");
-            var info = new ProcessStartInfo(LetheCommand.Executable)
+            var environment = new Dictionary<string, string>
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
+                ["TMPDIR"] = data + "-tmp",
+                // No diagnostic IPC socket in TMPDIR: what is left there after a kill is then only what Lethe wrote.
+                ["DOTNET_EnableDiagnostics"] = "0",
+                // The first node makes the operator account; the others find it.
+                ["LETHE_ADMIN_EMAIL"] = Operator,
+                ["LETHE_ADMIN_PASSWORD"] = OperatorPassword,
+                ["Lethe__Database__Provider"] = "Postgres",
+                ["Lethe__Database__ConnectionString"] = db.ConnectionString,
+                ["Lethe__Database__MigrateOnStart"] = "true",
+                ["Lethe__Blobs__Provider"] = "Azure",
+                ["Lethe__Blobs__ConnectionString"] = TestEnvironment.Azurite,
+                ["Lethe__Blobs__ContainerPrefix"] = containerPrefix,
+                ["Lethe__Jobs__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Lethe__Jobs__PollIntervalMilliseconds"] = pollMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Logging__LogLevel__Default"] = "Warning",
             };
-            foreach (var arg in new[] { "serve", "--urls", url.ToString().TrimEnd('/'), "--data", data })
-            {
-                info.ArgumentList.Add(arg);
-            }
-            info.Environment["TMPDIR"] = data + "-tmp";
-            // No diagnostic IPC socket in TMPDIR: what is left there after a kill is then only what Lethe wrote.
-            info.Environment["DOTNET_EnableDiagnostics"] = "0";
-            info.Environment["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-            // The first node makes the operator account; the others find it.
-            info.Environment["LETHE_ADMIN_EMAIL"] = Operator;
-            info.Environment["LETHE_ADMIN_PASSWORD"] = OperatorPassword;
-            info.Environment["Lethe__Database__Provider"] = "Postgres";
-            info.Environment["Lethe__Database__ConnectionString"] = db.ConnectionString;
-            info.Environment["Lethe__Database__MigrateOnStart"] = "true";
-            info.Environment["Lethe__Blobs__Provider"] = "Azure";
-            info.Environment["Lethe__Blobs__ConnectionString"] = TestEnvironment.Azurite;
-            info.Environment["Lethe__Blobs__ContainerPrefix"] = containerPrefix;
-            info.Environment["Lethe__Jobs__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            info.Environment["Lethe__Jobs__PollIntervalMilliseconds"] = pollMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            info.Environment["Logging__LogLevel__Default"] = "Warning";
-            var process = Process.Start(info) ?? throw new InvalidOperationException("lethe serve did not start.");
-            // Drained, so that a full pipe never blocks the server.
-            _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
-            var node = new Node(process, data, url);
-            using var http = node.Http();
             // Generous: on a busy two-core machine a start can take long.
-            var deadline = DateTime.UtcNow.AddMinutes(3);
-            while (true)
-            {
-                try
-                {
-                    using var live = await http.GetAsync(new Uri("health/live", UriKind.Relative), Ct);
-                    if (live.IsSuccessStatusCode)
-                    {
-                        return node;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-                if (process.HasExited || DateTime.UtcNow > deadline)
-                {
-                    var reason = process.HasExited ? await errors : "no answer within 3 minutes";
-                    await node.DisposeAsync();
-                    Assert.Fail($"lethe serve did not start: {reason}");
-                }
-                await Task.Delay(100, Ct);
-            }
+            return new Node(await ServeProcess.StartAsync(data, environment, data + ".log", TimeSpan.FromMinutes(3), Ct), data);
         }
 
         /// SIGKILL: the process ends at once, without handing its jobs back.
-        public async Task KillAsync()
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync(CancellationToken.None);
-        }
+        public Task KillAsync() => _server.KillAsync();
 
         public async ValueTask DisposeAsync()
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-            }
-            await _process.WaitForExitAsync(CancellationToken.None);
-            _process.Dispose();
+            await _server.DisposeAsync();
             foreach (var folder in new[] { _data, Temporary })
             {
                 try
@@ -410,8 +361,7 @@ public sealed class TwoNodeTests
                 {
                 }
             }
+            File.Delete(_data + ".log");
         }
-
-
     }
 }

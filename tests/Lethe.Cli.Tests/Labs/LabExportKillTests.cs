@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Lethe.Blobs;
 using Lethe.Client;
 using Lethe.Jobs;
@@ -146,107 +145,54 @@ public sealed class LabExportKillTests
     /// One `lethe serve` process on the SQLite database and a data folder, with a TMPDIR of its own.
     private sealed class Server : IAsyncDisposable
     {
-        private readonly Process _process;
-        private bool _disposed;
+        private readonly ServeProcess _server;
 
-        private Server(Process process, Uri url, string temporary)
+        private Server(ServeProcess server, string temporary)
         {
-            _process = process;
+            _server = server;
             Temporary = temporary;
-            Http = new HttpClient { BaseAddress = url };
         }
 
-        public HttpClient Http { get; }
+        public HttpClient Http => _server.Http;
 
         public string Temporary { get; }
 
         public static async Task<Server> StartAsync(TestDatabase database, string data)
         {
-            var url = new Uri($"http://127.0.0.1:{LetheCommand.FreePort()}/");
             var temporary = Path.Combine(Path.GetTempPath(), $"lethe-tmpdir-{Guid.NewGuid():N}");
             Directory.CreateDirectory(temporary);
-            var info = new ProcessStartInfo(LetheCommand.Executable)
+            var environment = new Dictionary<string, string>
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
+                ["TMPDIR"] = temporary,
+                // No diagnostic IPC socket in TMPDIR: what is left there after a kill is then only what Lethe wrote.
+                ["DOTNET_EnableDiagnostics"] = "0",
+                ["LETHE_ADMIN_EMAIL"] = Operator,
+                ["LETHE_ADMIN_PASSWORD"] = OperatorPassword,
+                ["Lethe__Database__Provider"] = "Sqlite",
+                // SQLite as a deployment opens it (pooled), not as the tests' contexts do.
+                ["Lethe__Database__ConnectionString"] = new SqliteConnectionStringBuilder { DataSource = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource }.ConnectionString,
+                ["Lethe__Database__MigrateOnStart"] = "true",
+                ["Lethe__Jobs__LeaseSeconds"] = "3",
+                ["Lethe__Jobs__PollIntervalMilliseconds"] = "100",
+                ["Logging__LogLevel__Default"] = "Warning",
             };
-            foreach (var arg in new[] { "serve", "--urls", url.ToString().TrimEnd('/'), "--data", data })
-            {
-                info.ArgumentList.Add(arg);
-            }
-            info.Environment["TMPDIR"] = temporary;
-            // No diagnostic IPC socket in TMPDIR: what is left there after a kill is then only what Lethe wrote.
-            info.Environment["DOTNET_EnableDiagnostics"] = "0";
-            info.Environment["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-            info.Environment["LETHE_ADMIN_EMAIL"] = Operator;
-            info.Environment["LETHE_ADMIN_PASSWORD"] = OperatorPassword;
-            info.Environment["Lethe__Database__Provider"] = "Sqlite";
-            // SQLite as a deployment opens it (pooled), not as the tests' contexts do.
-            info.Environment["Lethe__Database__ConnectionString"] = new SqliteConnectionStringBuilder { DataSource = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource }.ConnectionString;
-            info.Environment["Lethe__Database__MigrateOnStart"] = "true";
-            info.Environment["Lethe__Jobs__LeaseSeconds"] = "3";
-            info.Environment["Lethe__Jobs__PollIntervalMilliseconds"] = "100";
-            info.Environment["Logging__LogLevel__Default"] = "Warning";
-            var process = Process.Start(info) ?? throw new InvalidOperationException("lethe serve did not start.");
-            // Drained, so that a full pipe never blocks the server.
-            _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
-            var server = new Server(process, url, temporary);
-            var deadline = Stopwatch.StartNew();
-            while (true)
-            {
-                try
-                {
-                    using var live = await server.Http.GetAsync(new Uri("health/live", UriKind.Relative), Ct);
-                    if (live.IsSuccessStatusCode)
-                    {
-                        return server;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-                if (process.HasExited || deadline.Elapsed > TimeSpan.FromMinutes(3))
-                {
-                    var reason = process.HasExited ? await errors : "no answer within 3 minutes";
-                    await server.DisposeAsync();
-                    Assert.Fail($"lethe serve did not start: {reason}");
-                }
-                await Task.Delay(100, Ct);
-            }
+            return new Server(await ServeProcess.StartAsync(data, environment, temporary + ".log", TimeSpan.FromMinutes(3), Ct), temporary);
         }
 
         /// SIGKILL: the process ends at once, in whatever it was doing.
-        public async Task KillAsync()
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync(CancellationToken.None);
-        }
+        public Task KillAsync() => _server.KillAsync();
 
         public async ValueTask DisposeAsync()
         {
-            if (_disposed)
-            {
-                return;
-            }
-            _disposed = true;
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-            }
-            await _process.WaitForExitAsync(CancellationToken.None);
-            _process.Dispose();
-            Http.Dispose();
+            await _server.DisposeAsync();
             try
             {
                 Directory.Delete(Temporary, recursive: true);
+                File.Delete(Temporary + ".log");
             }
             catch (IOException)
             {
             }
         }
-
-
     }
 }

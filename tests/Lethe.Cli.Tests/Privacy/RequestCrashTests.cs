@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Lethe.Blobs;
@@ -537,145 +536,41 @@ public sealed class RequestCrashTests
     /// the requests). A short lease, so that the next process takes over a killed one's jobs soon after it starts.
     private sealed class Server : IAsyncDisposable
     {
-        private readonly Process _process;
-        private readonly HttpClient _http;
-        private readonly string _log;
-        private bool _disposed;
+        private readonly ServeProcess _server;
 
-        private Server(Process process, Uri url, string log)
-        {
-            _process = process;
-            _http = new HttpClient { BaseAddress = url };
-            _log = log;
-        }
+        private Server(ServeProcess server) => _server = server;
 
         public static async Task<Server> StartAsync(TestDatabase database, Folders folders, int number)
         {
-            var url = new Uri($"http://127.0.0.1:{LetheCommand.FreePort()}/");
-            var info = new ProcessStartInfo(LetheCommand.Executable)
+            var environment = new Dictionary<string, string>
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
+                ["Lethe__Demo"] = "true",
+                ["Lethe__Database__Provider"] = database.Provider.ToString(),
+                // SQLite as a deployment opens it (pooled), not as the tests' contexts do.
+                ["Lethe__Database__ConnectionString"] = database.Provider == DatabaseProvider.Sqlite
+                    ? new SqliteConnectionStringBuilder { DataSource = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource }.ConnectionString
+                    : database.ConnectionString,
+                ["Lethe__Database__MigrateOnStart"] = "true",
+                ["Lethe__Jobs__LeaseSeconds"] = "3",
+                ["Lethe__Jobs__PollIntervalMilliseconds"] = "100",
+                ["Logging__LogLevel__Default"] = "Warning",
             };
-            foreach (var arg in new[] { "serve", "--urls", url.ToString().TrimEnd('/'), "--data", folders.Data })
-            {
-                info.ArgumentList.Add(arg);
-            }
-            info.Environment["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-            info.Environment["Lethe__Demo"] = "true";
-            info.Environment["Lethe__Database__Provider"] = database.Provider.ToString();
-            // SQLite as a deployment opens it (pooled), not as the tests' contexts do.
-            info.Environment["Lethe__Database__ConnectionString"] = database.Provider == DatabaseProvider.Sqlite
-                ? new SqliteConnectionStringBuilder { DataSource = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource }.ConnectionString
-                : database.ConnectionString;
-            info.Environment["Lethe__Database__MigrateOnStart"] = "true";
-            info.Environment["Lethe__Jobs__LeaseSeconds"] = "3";
-            info.Environment["Lethe__Jobs__PollIntervalMilliseconds"] = "100";
-            info.Environment["Logging__LogLevel__Default"] = "Warning";
-            Directory.CreateDirectory(folders.Logs);
-            var log = Path.Join(folders.Logs, $"server-{number}.log");
-            var process = Process.Start(info) ?? throw new InvalidOperationException("lethe serve did not start.");
-            // Drained to a file, so that a full pipe never blocks the server and a failure can show what it said.
-            var file = new FileStream(log, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 4096, FileOptions.Asynchronous);
-            _ = DrainAsync(process, file);
-            var server = new Server(process, url, log);
-            var deadline = Stopwatch.StartNew();
-            while (true)
-            {
-                try
-                {
-                    using var live = await server._http.GetAsync(new Uri("health/live", UriKind.Relative), Ct);
-                    if (live.IsSuccessStatusCode)
-                    {
-                        return server;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-                if (process.HasExited || deadline.Elapsed > Patience)
-                {
-                    var reason = process.HasExited ? $"it exited with {process.ExitCode}" : $"no answer within {Patience.TotalMinutes} minutes";
-                    await server.DisposeAsync();
-                    Assert.Fail($"lethe serve did not start: {reason}\n{server.Log()}");
-                }
-                await Task.Delay(50, Ct);
-            }
-        }
-
-        private static async Task DrainAsync(Process process, FileStream file)
-        {
-            await using (file)
-            {
-                var gate = new SemaphoreSlim(1);
-                async Task CopyAsync(StreamReader from)
-                {
-                    while (await from.ReadLineAsync(CancellationToken.None) is { } line)
-                    {
-                        var bytes = Encoding.UTF8.GetBytes(line + "\n");
-                        await gate.WaitAsync(CancellationToken.None);
-                        try
-                        {
-                            await file.WriteAsync(bytes, CancellationToken.None);
-                            await file.FlushAsync(CancellationToken.None);
-                        }
-                        finally
-                        {
-                            gate.Release();
-                        }
-                    }
-                }
-                await Task.WhenAll(CopyAsync(process.StandardOutput), CopyAsync(process.StandardError));
-            }
+            return new Server(await ServeProcess.StartAsync(folders.Data, environment, Path.Join(folders.Logs, $"server-{number}.log"), Patience, Ct));
         }
 
         public async Task<LetheClient> OfficerAsync()
         {
-            var officer = new LetheClient(_http);
+            var officer = new LetheClient(_server.Http);
             await officer.LoginAsync(DemoAccounts.PrivacyOfficer.Email, DemoAccounts.Password, Ct);
             return officer;
         }
 
         /// SIGKILL: the process ends at once, in whatever it was doing.
-        public async Task KillAsync()
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync(CancellationToken.None);
-        }
+        public Task KillAsync() => _server.KillAsync();
 
         /// The end of what the process wrote, for a failure's message.
-        public string Log()
-        {
-            try
-            {
-                using var file = new FileStream(_log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                using var reader = new StreamReader(file);
-                var text = reader.ReadToEnd();
-                return $"--- {Path.GetFileName(_log)} ---\n" + (text.Length > 4000 ? text[^4000..] : text);
-            }
-            catch (IOException e)
-            {
-                return $"(the server's log could not be read: {e.Message})";
-            }
-        }
+        public string Log() => _server.Log();
 
-        public async ValueTask DisposeAsync()
-        {
-            if (_disposed)
-            {
-                return;
-            }
-            _disposed = true;
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-            }
-            await _process.WaitForExitAsync(CancellationToken.None);
-            _process.Dispose();
-            _http.Dispose();
-        }
-
-
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 }
