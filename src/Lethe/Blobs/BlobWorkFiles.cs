@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Lethe.Privacy;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,17 +39,9 @@ public static class BlobWorkFiles
         public string Location => BlobWorkFiles.Location.Name;
 
         // A work file is not yet data of anyone's that Lethe holds: nothing to find or export.
-        public async IAsyncEnumerable<JsonObject> FindAsync(SubjectKeys keys, [EnumeratorCancellation] CancellationToken ct)
-        {
-            await Task.CompletedTask;
-            yield break;
-        }
+        public IAsyncEnumerable<JsonObject> FindAsync(SubjectKeys keys, CancellationToken ct) => AsyncEnumerable.Empty<JsonObject>();
 
-        public async IAsyncEnumerable<PersonalBlob> BlobsAsync(SubjectKeys keys, [EnumeratorCancellation] CancellationToken ct)
-        {
-            await Task.CompletedTask;
-            yield break;
-        }
+        public IAsyncEnumerable<PersonalBlob> BlobsAsync(SubjectKeys keys, CancellationToken ct) => AsyncEnumerable.Empty<PersonalBlob>();
 
         /// Every abandoned work file goes, whoever's data it held: they are debris of writes that never completed.
         public async Task<ErasureResult> EraseAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)

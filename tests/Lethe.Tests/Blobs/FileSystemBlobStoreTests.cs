@@ -77,14 +77,21 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContract
         Assert.Contains("Lethe:Blobs:SoftDeleteRetentionDays", error.Message, StringComparison.Ordinal);
     }
 
+    /// The writer name (process ID and start time) of a process that was killed: a writer that is gone.
+    private static async Task<string> KilledWriterNameAsync()
+    {
+        using var writer = System.Diagnostics.Process.Start("sleep", "30");
+        var name = FileSystemBlobStore.WriterName(writer.Id, writer.StartTime.ToUniversalTime().Ticks);
+        writer.Kill();
+        await writer.WaitForExitAsync(Ct);
+        return name;
+    }
+
     [Fact]
     public async Task A_put_killed_mid_write_leaves_a_temporary_file_that_the_sweep_removes_once_its_writer_is_gone()
     {
         // A writer process killed (SIGKILL) in the middle of a put: its temporary file stays behind.
-        using var writer = System.Diagnostics.Process.Start("sleep", "30");
-        var dead = FileSystemBlobStore.WriterName(writer.Id, writer.StartTime.ToUniversalTime().Ticks);
-        writer.Kill();
-        await writer.WaitForExitAsync(Ct);
+        var dead = await KilledWriterNameAsync();
         await PutTextAsync("kept", "a live blob of this container");
         var folders = ((FileSystemBlobStore)Store).FoldersOf(Container);
         var debris = Path.Join(folders.Temporary, $"{dead}-{Guid.NewGuid():N}");
@@ -108,10 +115,7 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContract
     [Fact]
     public async Task An_erasure_deletes_the_work_files_of_writers_that_are_gone_and_the_scan_finds_the_person_in_their_bytes()
     {
-        using var writer = System.Diagnostics.Process.Start("sleep", "30");
-        var dead = FileSystemBlobStore.WriterName(writer.Id, writer.StartTime.ToUniversalTime().Ticks);
-        writer.Kill();
-        await writer.WaitForExitAsync(Ct);
+        var dead = await KilledWriterNameAsync();
         await using var services = new ServiceCollection()
             .AddSingleton<TimeProvider>(Time)
             .AddLetheFileSystemBlobs(Options, dataDirectory)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Lethe.Blobs;
 using Microsoft.EntityFrameworkCore;
@@ -40,11 +39,7 @@ public static class RequestsPrivacy
     {
         public string Location => table;
 
-        public async IAsyncEnumerable<JsonObject> FindAsync(SubjectKeys keys, [EnumeratorCancellation] CancellationToken ct)
-        {
-            await Task.CompletedTask;
-            yield break;
-        }
+        public IAsyncEnumerable<JsonObject> FindAsync(SubjectKeys keys, CancellationToken ct) => AsyncEnumerable.Empty<JsonObject>();
 
         private IQueryable<PrivacyRequest> Identifying(SubjectKeys keys)
         {
@@ -87,18 +82,10 @@ public static class RequestsPrivacy
     {
         public string Location => Bundles.Name;
 
-        public async IAsyncEnumerable<JsonObject> FindAsync(SubjectKeys keys, [EnumeratorCancellation] CancellationToken ct)
-        {
-            // A bundle never holds the person's earlier bundles.
-            await Task.CompletedTask;
-            yield break;
-        }
+        // A bundle never holds the person's earlier bundles.
+        public IAsyncEnumerable<JsonObject> FindAsync(SubjectKeys keys, CancellationToken ct) => AsyncEnumerable.Empty<JsonObject>();
 
-        public async IAsyncEnumerable<PersonalBlob> BlobsAsync(SubjectKeys keys, [EnumeratorCancellation] CancellationToken ct)
-        {
-            await Task.CompletedTask;
-            yield break;
-        }
+        public IAsyncEnumerable<PersonalBlob> BlobsAsync(SubjectKeys keys, CancellationToken ct) => AsyncEnumerable.Empty<PersonalBlob>();
 
         public async Task<ErasureResult> EraseAsync(SubjectKeys keys, ErasureContext context, CancellationToken ct)
         {
