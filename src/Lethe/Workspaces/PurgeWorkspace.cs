@@ -100,7 +100,7 @@ public sealed class PurgeExpiredWorkspaces(IBlobStore blobs, LetheDb db, TimePro
         var setAside = SetAsideKeys;
         var due = await Db.Workspaces.AsNoTracking()
             .Where(w => w.DeletedAt != null && w.PurgeAfter != null && w.PurgeAfter <= now && !setAside.Contains(w.Id.ToString().ToLower()))
-            .Take(1000).ToListAsync(ct);
+            .OrderBy(w => w.PurgeAfter).ThenBy(w => w.Id).Take(1000).ToListAsync(ct);
         var purged = 0;
         foreach (var workspace in due)
         {

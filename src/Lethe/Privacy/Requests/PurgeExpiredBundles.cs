@@ -22,7 +22,7 @@ public sealed class PurgeExpiredBundles(LetheDb db, IBlobStore blobs, TimeProvid
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(blobs);
         var due = await db.PrivacyRequests.AsNoTracking().Where(r => r.BundleName != null && r.BundleExpiresAt <= now)
-            .Select(r => r.Id).Take(1000).ToListAsync(ct);
+            .OrderBy(r => r.BundleExpiresAt).ThenBy(r => r.Id).Select(r => r.Id).Take(1000).ToListAsync(ct);
         foreach (var id in due)
         {
             await blobs.PurgeAsync(PrivacyBlobs.Container, PrivacyBlobs.Bundle(id), ct);
